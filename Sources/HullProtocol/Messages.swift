@@ -1,0 +1,143 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Host → guest requests. Encoded as `{"method": "...", "params": {...}}` in the payload
+/// of a `.request` frame; the reply is a `.response` frame on the same stream id.
+public enum Request: Sendable, Equatable {
+    /// First request on every channel; the agent answers with `HelloReply`.
+    case hello(Hello)
+    /// Start a process; its stdio then flows on this request's stream id.
+    case start(ProcessSpec)
+    /// Deliver a signal to the process started on `stream`.
+    case signal(SignalRequest)
+    /// Change the terminal size of the process started on `stream`.
+    case resize(ResizeRequest)
+    /// Sync filesystems and power the guest off.
+    case shutdown
+
+    public var method: String {
+        switch self {
+        case .hello: "hello"
+        case .start: "start"
+        case .signal: "signal"
+        case .resize: "resize"
+        case .shutdown: "shutdown"
+        }
+    }
+}
+
+public struct Hello: Codable, Sendable, Equatable {
+    public var version: UInt32
+    public var peer: String
+    public init(version: UInt32 = ProtocolLimits.version, peer: String) {
+        self.version = version
+        self.peer = peer
+    }
+}
+
+public struct HelloReply: Codable, Sendable, Equatable {
+    public var version: UInt32
+    public var agent: String
+    public var kernel: String
+    public init(version: UInt32 = ProtocolLimits.version, agent: String, kernel: String) {
+        self.version = version
+        self.agent = agent
+        self.kernel = kernel
+    }
+}
+
+/// What the agent needs to start one process.
+public struct ProcessSpec: Codable, Sendable, Equatable {
+    public var argv: [String]
+    public var env: [String]
+    public var cwd: String
+    /// Block device holding the container's root filesystem (ext4); nil runs in the
+    /// agent's own root (used by diagnostics only).
+    public var rootDevice: String?
+    /// Keep stdin open: the host sends `.stdin` frames and finally one with `.endOfStream`.
+    /// When false the process's stdin is /dev/null.
+    public var stdin: Bool
+    /// Allocate a pseudo-terminal; stdout then carries the merged terminal output.
+    public var terminal: Bool
+    public var windowSize: WindowSize?
+    public var hostname: String?
+
+    public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
+                stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
+                hostname: String? = nil) {
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.rootDevice = rootDevice
+        self.stdin = stdin
+        self.terminal = terminal
+        self.windowSize = windowSize
+        self.hostname = hostname
+    }
+}
+
+public struct WindowSize: Codable, Sendable, Equatable {
+    public var rows: UInt16
+    public var columns: UInt16
+    public init(rows: UInt16, columns: UInt16) {
+        self.rows = rows
+        self.columns = columns
+    }
+}
+
+public struct SignalRequest: Codable, Sendable, Equatable {
+    public var stream: UInt32
+    public var signal: Int32
+    public init(stream: UInt32, signal: Int32) {
+        self.stream = stream
+        self.signal = signal
+    }
+}
+
+public struct ResizeRequest: Codable, Sendable, Equatable {
+    public var stream: UInt32
+    public var size: WindowSize
+    public init(stream: UInt32, size: WindowSize) {
+        self.stream = stream
+        self.size = size
+    }
+}
+
+/// Empty result for requests that only succeed or fail.
+public struct Empty: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+/// `{"result": R}` on success, `{"error": "..."}` on failure.
+public struct Response<R: Codable & Sendable>: Codable, Sendable {
+    public var result: R?
+    public var error: String?
+    public init(result: R) { self.result = result; self.error = nil }
+    public init(error: String) { self.result = nil; self.error = error }
+}
+
+/// Guest → host notifications, in `.event` frames on the stream they concern.
+public enum Event: Sendable, Equatable {
+    /// The process started on this stream ended; all its stdout/stderr frames precede this.
+    case exit(ExitStatus)
+}
+
+public struct ExitStatus: Codable, Sendable, Equatable {
+    /// Exit code when the process exited normally.
+    public var code: Int32?
+    /// Signal number when the process was killed by a signal.
+    public var signal: Int32?
+    public init(code: Int32? = nil, signal: Int32? = nil) {
+        self.code = code
+        self.signal = signal
+    }
+    /// The status a shell (and Docker) reports: the code, or 128 + signal.
+    public var shellStatus: Int32 {
+        if let code { return code }
+        if let signal { return 128 + signal }
+        return 255
+    }
+}

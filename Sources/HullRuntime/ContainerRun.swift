@@ -1,0 +1,134 @@
+import Foundation
+import HullLibvirt
+import HullProtocol
+import Logging
+
+/// Everything `hull run` asks for.
+public struct RunOptions: Sendable {
+    public var argv: [String]
+    public var env: [String] = []
+    public var cwd: String = "/"
+    public var hostname: String?
+    public var rootfs: RootfsSource = .builtinBusybox
+    /// Keep stdin open and forward the host's stdin (`-i`).
+    public var interactive = false
+    /// Allocate a terminal in the guest (`-t`).
+    public var tty = false
+    public var windowSize: WindowSize?
+    public var guest = GuestConfig()
+
+    public init(argv: [String]) {
+        self.argv = argv
+    }
+
+    static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The environment the process gets: Docker's defaults, then the user's -e values.
+    func processEnvironment(hostname: String) -> [String] {
+        var env = [Self.defaultPath, "HOSTNAME=\(hostname)", "HOME=/root"]
+        if tty { env.append("TERM=xterm") }
+        for entry in self.env {
+            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            env.removeAll { $0.hasPrefix(key + "=") }
+            env.append(entry)
+        }
+        return env
+    }
+}
+
+/// Runs one command in a fresh guest and removes the guest and all its files afterwards.
+public struct ContainerRunner: Sendable {
+    public var paths: HullPaths
+    public var logger: Logger
+
+    public init(paths: HullPaths = HullPaths(), logger: Logger) {
+        self.paths = paths
+        self.logger = logger
+    }
+
+    /// Called once the process is running, with a handle to signal or resize it.
+    public typealias Started = @Sendable (GuestProcess) -> Void
+
+    public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
+        guard !options.argv.isEmpty else { throw RunError.noCommand }
+        let image = try GuestImage.locate(paths)
+        let libvirt = try LibvirtConnection()
+        let id = ContainerID.generate()
+        let runDir = paths.runDirectory(id: id.short)
+        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: runDir) }
+
+        let disks = RootfsDiskBuilder(paths: paths)
+        let base = try disks.baseDisk(for: options.rootfs, scratch: runDir)
+        let overlay = runDir.appendingPathComponent("rootfs.qcow2")
+        try disks.overlay(base: base, at: overlay)
+
+        let vm = try await GuestVM.boot(id: id.short, config: options.guest, rootDisk: overlay, image: image,
+                                        runDirectory: runDir, libvirt: libvirt, logger: logger)
+        defer { vm.destroy() }
+
+        let hostname = options.hostname ?? id.short
+        let spec = ProcessSpec(
+            argv: options.argv, env: options.processEnvironment(hostname: hostname), cwd: options.cwd,
+            rootDevice: "/dev/vda", stdin: options.interactive, terminal: options.tty,
+            windowSize: options.windowSize, hostname: hostname)
+        let process: GuestProcess
+        do {
+            process = try await vm.agent.start(spec, stdio: stdio)
+        } catch AgentError.remote(let message) {
+            throw RunError.startFailed(message)
+        }
+        started(process)
+        do {
+            return try await process.wait()
+        } catch {
+            throw RunError.guestFailed("\(error)", consoleLog: vm.consoleLogTail)
+        }
+    }
+}
+
+public enum RunError: Error, CustomStringConvertible {
+    case noCommand
+    case startFailed(String)
+    case guestFailed(String, consoleLog: String)
+
+    public var description: String {
+        switch self {
+        case .noCommand: "no command given and the image has no default command"
+        case .startFailed(let m): "failed to start the container process: \(m)"
+        case .guestFailed(let m, let log):
+            "the guest failed while the container ran: \(m)\n--- guest console (last lines) ---\n\(log)\n--- end of guest console ---"
+        }
+    }
+
+    /// Docker's convention: 127 command not found, 126 not executable, 125 anything else.
+    public var exitCode: Int32 {
+        switch self {
+        case .startFailed(let m) where m.hasPrefix("exec") && m.contains("No such file or directory"): 127
+        case .startFailed(let m) where m.hasPrefix("exec") && (m.contains("Permission denied") || m.contains("Exec format")): 126
+        default: 125
+        }
+    }
+}
+
+/// A container id: 32 random bytes as hex, like Docker's; the first 12 characters name
+/// the guest and its run folder.
+public struct ContainerID: Sendable, Hashable {
+    public let full: String
+    public var short: String { String(full.prefix(12)) }
+
+    public static func generate() -> ContainerID {
+        var rng = SystemRandomNumberGenerator()
+        let hex = (0..<32).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &rng)
+            return String(byte, radix: 16).leftPadded(to: 2)
+        }
+        return ContainerID(full: hex.joined())
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import HullLibvirt
+import HullProtocol
+import Logging
+
+/// One running guest: its libvirt domain, its run folder and its agent session.
+public final class GuestVM: Sendable {
+    public let id: String
+    public let domainName: String
+    public let runDirectory: URL
+    public let agent: AgentConnection
+    public let hello: HelloReply
+    public let acceleration: AccelerationChoice
+    private let domain: LibvirtDomain
+
+    private init(id: String, domainName: String, runDirectory: URL, agent: AgentConnection,
+                 hello: HelloReply, acceleration: AccelerationChoice, domain: LibvirtDomain) {
+        self.id = id
+        self.domainName = domainName
+        self.runDirectory = runDirectory
+        self.agent = agent
+        self.hello = hello
+        self.acceleration = acceleration
+        self.domain = domain
+    }
+
+    public static func domainName(for id: String) -> String { "hull-\(id)" }
+    static let consoleLogName = "console.log"
+    static let controlSocketName = "control.sock"
+
+    /// Defines and starts a transient domain, then waits for the agent's handshake.
+    /// On failure the domain is destroyed and the error carries the console log.
+    public static func boot(id: String, config: GuestConfig, rootDisk: URL?, image: GuestImage,
+                            runDirectory: URL, libvirt: LibvirtConnection, logger: Logger) async throws -> GuestVM {
+        let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
+        let name = domainName(for: id)
+        let console = runDirectory.appendingPathComponent(consoleLogName)
+        let socket = runDirectory.appendingPathComponent(controlSocketName)
+        let transport = ControlTransport.virtioSerial(socketPath: socket.path)
+        var spec = DomainSpec(
+            name: name, domainType: accel.domainType, memoryMiB: config.memoryMiB, vcpus: config.vcpus,
+            kernel: image.kernel.path, initrd: image.initramfs.path,
+            cmdline: (GuestConfig.baseKernelArgs + ["hull.channel=virtio-serial"] + config.extraKernelArgs)
+                .joined(separator: " "))
+        spec.consoleLogPath = console.path
+        spec.controlChannel = .virtioSerial(socketPath: socket.path, name: ControlTransport.portName)
+        spec.containerID = id
+        if let rootDisk {
+            spec.disks = [DiskSpec(path: rootDisk.path, format: .qcow2, targetDevice: "vda")]
+        }
+        let xml = DomainXML.render(spec)
+        logger.debug("starting guest", metadata: ["domain": "\(name)", "accel": "\(accel.domainType)"])
+        let started = ContinuousClock.now
+        let domain: LibvirtDomain
+        do {
+            // Autodestroy: if this process dies, libvirt destroys the guest with it.
+            domain = try libvirt.createTransient(xml: xml, autodestroy: true)
+        } catch {
+            throw GuestBootError(domainName: name, reason: "libvirt could not start it: \(error)",
+                                 consoleLog: consoleTail(console))
+        }
+        do {
+            let deadline = started + config.bootTimeout
+            let fd = try await transport.connect(deadline: deadline)
+            let agent = AgentConnection(fd: fd, logger: logger)
+            let hello = try await waitForHello(agent: agent, domain: domain, deadline: deadline,
+                                               timeout: config.bootTimeout)
+            logger.debug("guest up", metadata: [
+                "domain": "\(name)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                "agent": "\(hello.agent)", "kernel": "\(hello.kernel)",
+            ])
+            return GuestVM(id: id, domainName: name, runDirectory: runDirectory, agent: agent,
+                           hello: hello, acceleration: accel, domain: domain)
+        } catch {
+            try? domain.destroy()
+            throw GuestBootError(domainName: name, reason: "\(error)", consoleLog: consoleTail(console))
+        }
+    }
+
+    /// Races the handshake against the guest dying (panic, poweroff) and the deadline.
+    private static func waitForHello(agent: AgentConnection, domain: LibvirtDomain,
+                                     deadline: ContinuousClock.Instant, timeout: Duration) async throws -> HelloReply {
+        try await withThrowingTaskGroup(of: HelloReply?.self) { group in
+            group.addTask {
+                try await agent.hello(timeout: max(.milliseconds(1), deadline - .now))
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(100))
+                    if !((try? domain.isActive()) ?? false) {
+                        agent.close(reason: .channel("the guest stopped before its agent answered"))
+                        throw AgentError.channel("the guest stopped before its agent answered (see the console log below)")
+                    }
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let hello = result { return hello }
+            }
+            throw AgentError.timeout("hello", timeout)
+        }
+    }
+
+    /// Ends the guest at once. Safe to call more than once.
+    public func destroy() {
+        agent.close()
+        try? domain.destroy()
+    }
+
+    public var isRunning: Bool { (try? domain.isActive()) ?? false }
+
+    public var consoleLogTail: String { GuestVM.consoleTail(runDirectory.appendingPathComponent(GuestVM.consoleLogName)) }
+
+    static func consoleTail(_ url: URL, lines: Int = 40) -> String {
+        guard let text = try? String(contentsOf: url, encoding: .utf8), !text.isEmpty else {
+            return "(console log is empty)"
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// A guest that did not come up, with what its console said.
+public struct GuestBootError: Error, CustomStringConvertible {
+    public var domainName: String
+    public var reason: String
+    public var consoleLog: String
+
+    public var description: String {
+        """
+        guest \(domainName) did not come up: \(reason)
+        --- guest console (last lines) ---
+        \(consoleLog)
+        --- end of guest console ---
+        """
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (s, atto) = components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+}

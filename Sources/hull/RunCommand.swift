@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import HullProtocol
+import HullRuntime
+import Logging
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command in a new container, inside its own guest VM.",
+        discussion: """
+            IMAGE is `busybox`, the built-in image made by scripts/setup.sh. With --rootfs \
+            the root filesystem comes from a directory or a tarball instead, and every \
+            argument is the command.
+
+            stdout and stderr arrive separately; hull exits with the command's exit status \
+            (128+N when a signal N killed it, 125 when hull itself failed, 126/127 when the \
+            command could not be executed or was not found). The guest and all its files are \
+            gone when hull returns.
+
+            Examples:
+              hull run --rm busybox echo hello
+              echo data | hull run --rm -i busybox sha256sum
+              hull run --rm -it busybox sh
+              hull run --rm --rootfs ./rootfs.tar /bin/sh -c 'cat /etc/os-release'
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .customLong("rm"), help: "Remove the container when it exits (always the case until containers are kept by hulld).")
+    var remove = false
+
+    @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Keep stdin open and send it to the command.")
+    var interactive = false
+
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Allocate a terminal in the guest.")
+    var tty = false
+
+    @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set an environment variable (KEY=VALUE, or KEY to copy it from here).", valueName: "KEY=VALUE"))
+    var env: [String] = []
+
+    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
+    var workdir: String = "/"
+
+    @Option(name: .customLong("hostname"), help: "Container host name (default: the short container id).")
+    var hostname: String?
+
+    @Option(name: .customLong("rootfs"), help: ArgumentHelp("Use this root filesystem directory or tarball instead of an image.", valueName: "PATH"))
+    var rootfs: String?
+
+    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Guest memory, e.g. 256m or 1g (minimum 64m).", valueName: "SIZE"))
+    var memory: String = "256m"
+
+    @Option(name: .customLong("cpus"), help: "Virtual CPUs of the guest.")
+    var cpus: Int = 1
+
+    @Option(name: .customLong("accel"), help: ArgumentHelp("kvm or tcg (default: kvm when the CPU has vmx/svm and /dev/kvm is usable, else tcg; env HULL_ACCEL).", valueName: "kvm|tcg"))
+    var accel: String?
+
+    @Option(name: .customLong("boot-timeout"), help: ArgumentHelp("Seconds the guest may take to come up.", valueName: "SECONDS"))
+    var bootTimeout: Double = 30
+
+    @Option(name: .customLong("kernel-arg"), help: .hidden)
+    var kernelArgs: [String] = []
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("IMAGE and the command with its arguments.", valueName: "IMAGE COMMAND"))
+    var arguments: [String] = []
+
+    func validate() throws {
+        // Passthrough capture takes everything from the first unknown word on, so a
+        // leading --help lands here rather than in ArgumentParser's own handling.
+        if let first = arguments.first, ["--help", "-h", "help"].contains(first) {
+            throw CleanExit.helpRequest(self)
+        }
+        if rootfs == nil && arguments.isEmpty {
+            throw ValidationError("missing IMAGE: try `hull run --rm busybox echo hello`")
+        }
+        if let accel, !["kvm", "tcg"].contains(accel) {
+            throw ValidationError("--accel must be kvm or tcg, not \(accel)")
+        }
+        guard (1...64).contains(cpus) else { throw ValidationError("--cpus must be between 1 and 64") }
+        guard bootTimeout > 0 else { throw ValidationError("--boot-timeout must be positive") }
+        let mib = try MemorySize.parseMiB(memory)
+        guard mib >= 64 else { throw ValidationError("--memory \(memory) is too small for a guest: at least 64m") }
+    }
+
+    func run() async throws {
+        global.bootstrapLogging()
+        let logger = Logger(label: "hull")
+        var command = arguments
+        let source: RootfsSource
+        if let rootfs {
+            let url = URL(fileURLWithPath: rootfs)
+            var isDir: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+            source = exists && isDir.boolValue ? .directory(url) : .tarball(url)
+        } else {
+            let image = command.removeFirst()
+            guard image == "busybox" || image == "busybox:latest" else {
+                throw ValidationError("unknown image \(image): only the built-in `busybox` image exists so far; use --rootfs PATH for your own root filesystem")
+            }
+            source = .builtinBusybox
+        }
+        if command.isEmpty { command = ["sh"] }
+
+        var options = RunOptions(argv: command)
+        options.env = env.map { entry in
+            entry.contains("=") ? entry : "\(entry)=\(ProcessInfo.processInfo.environment[entry] ?? "")"
+        }
+        options.cwd = workdir
+        options.hostname = hostname
+        options.rootfs = source
+        options.interactive = interactive
+        options.tty = tty
+        options.guest.memoryMiB = try MemorySize.parseMiB(memory)
+        options.guest.vcpus = cpus
+        options.guest.accelerationOverride = accel
+        options.guest.bootTimeout = .milliseconds(Int64(bootTimeout * 1000))
+        options.guest.extraKernelArgs = kernelArgs
+
+        let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
+        options.windowSize = terminal?.windowSize()
+        let signals = SignalForwarder(forwardInterrupts: terminal == nil)
+        let status: ExitStatus
+        do {
+            terminal?.enterRaw()
+            defer { terminal?.restore() }
+            status = try await ContainerRunner(logger: logger).run(
+                options, stdio: ProcessStdio(stdin: interactive ? STDIN_FILENO : nil, stdout: STDOUT_FILENO, stderr: STDERR_FILENO),
+                started: { process in signals.attach(process, terminal: terminal) })
+        } catch let error as RunError {
+            FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        } catch {
+            FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
+            throw ExitCode(125)
+        }
+        throw ExitCode(status.shellStatus)
+    }
+}
+
+enum MemorySize {
+    /// Docker-style sizes: plain bytes or a b/k/m/g suffix.
+    static func parseMiB(_ text: String) throws -> Int {
+        let lower = text.lowercased()
+        let units: [(String, Double)] = [("g", 1024), ("m", 1), ("k", 1.0 / 1024), ("b", 1.0 / 1_048_576)]
+        for (suffix, factor) in units where lower.hasSuffix(suffix) {
+            if let n = Double(lower.dropLast()), n > 0 { return Int(n * factor) }
+            break
+        }
+        if let bytes = Double(lower), bytes > 0 { return Int(bytes / 1_048_576) }
+        throw ValidationError("invalid memory size \(text): use e.g. 512m or 1g")
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import HullLibvirt
+import HullRuntime
+
+/// Runs the real `hull` binary built beside the tests, the way a user does.
+enum HullCLI {
+    struct Result {
+        var status: Int32
+        var stdout: Data
+        var stderr: Data
+        var out: String { String(decoding: stdout, as: UTF8.self) }
+        var err: String { String(decoding: stderr, as: UTF8.self) }
+    }
+
+    static var binary: URL {
+        if let env = ProcessInfo.processInfo.environment["HULL_BIN"] { return URL(fileURLWithPath: env) }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("hull")
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        let group = DispatchGroup()
+        let box = OutputBox()
+        for (pipe, isOut) in [(out, true), (err, false)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                box.set(data, stdout: isOut)
+                group.leave()
+            }
+        }
+        if let stdin {
+            group.enter()
+            DispatchQueue.global().async {
+                try? input.fileHandleForWriting.write(contentsOf: stdin)
+                try? input.fileHandleForWriting.close()
+                group.leave()
+            }
+        }
+        process.waitUntilExit()
+        group.wait()
+        return Result(status: process.terminationStatus, stdout: box.out, stderr: box.err)
+    }
+
+    /// Guest domains libvirt knows, by name.
+    static func hullDomains() throws -> Set<String> {
+        let conn = try LibvirtConnection()
+        return Set(try conn.listDomains().map(\.name).filter { $0.hasPrefix("hull-") })
+    }
+
+    static func runDirectories() -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: HullPaths().runs.path)) ?? [])
+    }
+
+    /// Fails with what to do when the host is not set up, instead of a confusing error later.
+    static func requireSetUp() throws {
+        let report = HostReport.gather()
+        let missing = report.checks.filter { $0.status == .missing }
+        guard missing.isEmpty else {
+            throw SetupMissing(what: missing.map { "\($0.name): \($0.detail) → \($0.remedy ?? "")" })
+        }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw SetupMissing(what: ["hull binary not found at \(binary.path): run `swift build` first"])
+        }
+    }
+
+    struct SetupMissing: Error, CustomStringConvertible {
+        var what: [String]
+        var description: String { "host not ready for integration tests (run scripts/setup.sh):\n" + what.joined(separator: "\n") }
+    }
+}
+
+private final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var o = Data(), e = Data()
+    func set(_ d: Data, stdout: Bool) { lock.lock(); if stdout { o = d } else { e = d }; lock.unlock() }
+    var out: Data { lock.lock(); defer { lock.unlock() }; return o }
+    var err: Data { lock.lock(); defer { lock.unlock() }; return e }
+}
+
+/// sha256 by the host's coreutils: the checksum the tests compare against.
+func sha256Hex(_ data: Data) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try p.run()
+    DispatchQueue.global().async {
+        try? input.fileHandleForWriting.write(contentsOf: data)
+        try? input.fileHandleForWriting.close()
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return String(text.prefix(64))
+}

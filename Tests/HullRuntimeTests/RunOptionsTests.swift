@@ -1,0 +1,35 @@
+@testable import HullRuntime
+import Testing
+
+@Suite("Run options")
+struct RunOptionsTests {
+    @Test("Docker's default environment, overridden by -e values")
+    func environment() {
+        var o = RunOptions(argv: ["true"])
+        o.env = ["PATH=/custom", "FOO=bar", "FOO=baz"]
+        let env = o.processEnvironment(hostname: "h1")
+        #expect(env.contains("PATH=/custom"))
+        #expect(!env.contains { $0.hasPrefix("PATH=/usr/local/sbin") })
+        #expect(env.filter { $0.hasPrefix("FOO=") } == ["FOO=baz"])
+        #expect(env.contains("HOSTNAME=h1"))
+        #expect(!env.contains("TERM=xterm"))
+        o.tty = true
+        #expect(o.processEnvironment(hostname: "h1").contains("TERM=xterm"))
+    }
+
+    @Test("container ids are 64 hex characters and unique")
+    func ids() {
+        let a = ContainerID.generate(), b = ContainerID.generate()
+        #expect(a.full.count == 64)
+        #expect(a.full.allSatisfy { $0.isHexDigit })
+        #expect(a.short.count == 12)
+        #expect(a != b)
+    }
+
+    @Test("start failures map to Docker's exit codes")
+    func exitCodes() {
+        #expect(RunError.startFailed("exec \"x\": No such file or directory").exitCode == 127)
+        #expect(RunError.startFailed("exec \"x\": Permission denied").exitCode == 126)
+        #expect(RunError.startFailed("chdir /nope: No such file or directory").exitCode == 125)
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: sets the host up (idempotent, quick when done), builds, and
+# runs unit tests and the integration tests that boot real guests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HULL_SKIP_BUILD=1 scripts/setup.sh
+swift build --build-tests
+swift test --skip-build "$@"
