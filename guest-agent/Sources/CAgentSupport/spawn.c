@@ -1,0 +1,196 @@
+// fork + exec of a container process. Between fork and exec the child of a
+// multi-threaded process may only make async-signal-safe calls: no malloc, no locks,
+// no Swift. Everything the child needs was prepared by the parent.
+#define _GNU_SOURCE
+#include "CAgentSupport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+__attribute__((noreturn))
+static void child_fail(int report_fd, int stage) {
+    struct hull_spawn_failure failure = { .stage = stage, .error = errno };
+    ssize_t n;
+    do {
+        n = write(report_fd, &failure, sizeof failure);
+    } while (n < 0 && errno == EINTR);
+    _exit(127);
+}
+
+static int reset_signals(void) {
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    sigemptyset(&dfl.sa_mask);
+    // The agent ignores SIGPIPE, and ignored signals stay ignored across exec.
+    // sigaction fails for SIGKILL, SIGSTOP and glibc's internal signals: harmless.
+    for (int s = 1; s < NSIG; s++) {
+        (void)sigaction(s, &dfl, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+// Puts the three stdio descriptors in place. A source below 3 could be overwritten by
+// an earlier dup2, so such sources are first moved out of the way.
+static int install_stdio(const struct hull_spawn_request *r) {
+    int fds[3] = { r->stdin_fd, r->stdout_fd, r->stderr_fd };
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 3 && fds[i] != i) {
+            fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            if (fds[i] < 0) return -1;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] == i) {
+            // dup2 onto itself keeps close-on-exec; clear it by hand.
+            int flags = fcntl(i, F_GETFD);
+            if (flags < 0 || fcntl(i, F_SETFD, flags & ~FD_CLOEXEC) < 0) return -1;
+        } else if (dup2(fds[i], i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// The process's view of the filesystem. Today a chroot; the namespace + pivot_root
+// version replaces only this function.
+static int enter_root(const char *root) {
+    if (root == NULL) return 0;
+    if (chroot(root) < 0) return -1;
+    return chdir("/");
+}
+
+// execvp semantics over a candidate list: keep looking past missing files and
+// permission errors, report EACCES if any candidate had it, stop at any other error.
+__attribute__((noreturn))
+static void exec_candidates(const struct hull_spawn_request *r, int report_fd) {
+    int saw_eacces = 0;
+    int last_error = ENOENT;
+    for (const char *const *c = r->candidates; *c != NULL; c++) {
+        execve(*c, r->argv, r->envp);
+        last_error = errno;
+        switch (errno) {
+        case EACCES:
+            saw_eacces = 1;
+            break;
+        case ENOENT:
+        case ENOTDIR:
+        case ENAMETOOLONG:
+        case ELOOP:
+            break;
+        default:
+            child_fail(report_fd, HULL_SPAWN_STAGE_EXEC);
+        }
+    }
+    errno = saw_eacces ? EACCES : last_error;
+    child_fail(report_fd, HULL_SPAWN_STAGE_EXEC);
+}
+
+__attribute__((noreturn))
+static void run_child(const struct hull_spawn_request *r, int report_fd) {
+    if (reset_signals() < 0) child_fail(report_fd, HULL_SPAWN_STAGE_SIGNALS);
+    // Its own session and process group: signals and terminal job control stay
+    // within the process tree, and the pgid equals the pid.
+    if (setsid() < 0) child_fail(report_fd, HULL_SPAWN_STAGE_SETSID);
+    if (r->terminal && ioctl(r->stdin_fd, TIOCSCTTY, 0) < 0) {
+        child_fail(report_fd, HULL_SPAWN_STAGE_CONTROLLING_TERMINAL);
+    }
+    if (install_stdio(r) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_STDIO);
+    if (enter_root(r->root) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_ROOT);
+    if (r->hostname != NULL && sethostname(r->hostname, strlen(r->hostname)) < 0) {
+        child_fail(report_fd, HULL_SPAWN_STAGE_HOSTNAME);
+    }
+    if (chdir(r->cwd) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_CWD);
+    // Descriptors the agent opened are close-on-exec already; this also covers any a
+    // library opened without the flag. Failure (an old kernel) is not fatal.
+    (void)hull_cloexec_from(3);
+    exec_candidates(r, report_fd);
+}
+
+pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        close(report[0]);
+        run_child(request, report[1]);
+    }
+    close(report[1]);
+    *result_fd = report[0];
+    return pid;
+}
+
+int hull_spawn_result(int result_fd, struct hull_spawn_failure *failure) {
+    size_t got = 0;
+    char *buffer = (char *)failure;
+    while (got < sizeof *failure) {
+        ssize_t n = read(result_fd, buffer + got, sizeof *failure - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int saved = errno;
+            close(result_fd);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    close(result_fd);
+    if (got == 0) return 0;  // the pipe closed on exec
+    if (got < sizeof *failure) {
+        failure->stage = HULL_SPAWN_STAGE_EXEC;
+        failure->error = EIO;
+    }
+    return 1;
+}
+
+pid_t hull_wait_any_exited(void) {
+    for (;;) {
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (info.si_pid != 0) return info.si_pid;
+    }
+}
+
+int hull_reap(pid_t pid, int *exit_code, int *signal) {
+    int status = 0;
+    pid_t r;
+    do {
+        r = waitpid(pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) return r;
+    if (WIFSIGNALED(status)) {
+        *exit_code = -1;
+        *signal = WTERMSIG(status);
+    } else {
+        *exit_code = WEXITSTATUS(status);
+        *signal = -1;
+    }
+    return 1;
+}
+
+int hull_signal_terminal_process(pid_t pid, int pty_master, int signal) {
+    int rc = kill(-pid, signal);
+    int saved = errno;
+    pid_t foreground = tcgetpgrp(pty_master);
+    if (foreground > 0 && foreground != pid && kill(-foreground, signal) == 0) rc = 0;
+    if (rc < 0) errno = saved;
+    return rc;
+}

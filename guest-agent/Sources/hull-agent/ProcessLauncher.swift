@@ -1,0 +1,109 @@
+import CAgentSupport
+import Glibc
+import HullProtocol
+
+/// Turns a `start` request into a running process: root, stdio, the fork and the child's
+/// report of whether its exec succeeded.
+struct ProcessLauncher: Sendable {
+    let table: ProcessTable
+    let reaper: Reaper
+    let writer: FrameWriter
+    /// nil in test mode, where the agent must not mount anything.
+    let rootfs: RootfsMounter?
+    /// The stdin of processes that get none; shared, never closed.
+    let devNull: Int32
+
+    /// The process once its exec succeeded (its I/O not started yet), or the error text
+    /// for the host.
+    func launch(stream: UInt32, spec: ProcessSpec) -> Result<ContainerProcess, AgentError> {
+        guard let argv0 = spec.argv.first else { return .failure(AgentError("argv is empty")) }
+        guard !table.contains(stream: stream) else {
+            return .failure(AgentError("stream \(stream) already has a process"))
+        }
+        var root: String?
+        if let device = spec.rootDevice {
+            guard let rootfs else {
+                return .failure(AgentError("rootDevice is not supported in test mode"))
+            }
+            do {
+                root = try rootfs.root(for: device)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let stdio: ProcessStdio
+        do {
+            stdio = try ProcessStdio.make(for: spec, devNull: devNull)
+        } catch {
+            return .failure(AgentError("\(error)"))
+        }
+        let process = ContainerProcess(stream: stream, argv0: argv0, stdio: stdio.parent, writer: writer)
+
+        let candidates = CStringArray(ExecutableSearch.candidates(for: argv0, environment: spec.env))
+        let argv = CStringArray(spec.argv)
+        let envp = CStringArray(spec.env)
+        // root, cwd, hostname: C strings that outlive the fork.
+        let places = CStringArray([spec.cwd, root, spec.hostname].map { $0 ?? "" })
+        var request = hull_spawn_request(
+            candidates: candidates.constPointers,
+            argv: argv.pointers,
+            envp: envp.pointers,
+            root: root == nil ? nil : places[1],
+            cwd: places[0],
+            hostname: spec.hostname == nil ? nil : places[2],
+            stdin_fd: stdio.childInput,
+            stdout_fd: stdio.childOutput,
+            stderr_fd: stdio.childErrorOutput,
+            terminal: stdio.isTerminal ? 1 : 0)
+        var resultFD: Int32 = -1
+        let registered = table.register(process) { hull_spawn(&request, &resultFD) }
+        stdio.closeChildEnds()
+        let pid: pid_t
+        switch registered {
+        case .success(let p):
+            pid = p
+        case .failure(let error):
+            process.discard()
+            return .failure(error)
+        }
+        reaper.childSpawned()
+
+        var failure = hull_spawn_failure()
+        let outcome = hull_spawn_result(resultFD, &failure)
+        withExtendedLifetime((candidates, argv, envp, places)) {}
+        if outcome == 0 {
+            Log.info("stream \(stream): started \(argv0) as pid \(pid)")
+            return .success(process)
+        }
+        table.remove(stream: stream)
+        process.discard()
+        if outcome < 0 {
+            return .failure(AgentError("\(SystemError("waiting for the exec of \"\(argv0)\""))"))
+        }
+        return .failure(AgentError(describe(failure, spec: spec, root: root)))
+    }
+
+    /// The error the host shows; "exec" failures keep the form the host maps to exit
+    /// codes 127 (not found) and 126 (not executable), as Docker does.
+    private func describe(_ failure: hull_spawn_failure, spec: ProcessSpec, root: String?) -> String {
+        let reason = SystemError.message(for: failure.error)
+        switch Int(failure.stage) {
+        case Int(HULL_SPAWN_STAGE_EXEC.rawValue):
+            return "exec \"\(spec.argv[0])\": \(reason)"
+        case Int(HULL_SPAWN_STAGE_CWD.rawValue):
+            return "chdir \"\(spec.cwd)\": \(reason)"
+        case Int(HULL_SPAWN_STAGE_ROOT.rawValue):
+            return "entering the root \(root ?? "/"): \(reason)"
+        case Int(HULL_SPAWN_STAGE_HOSTNAME.rawValue):
+            return "sethostname \"\(spec.hostname ?? "")\": \(reason)"
+        case Int(HULL_SPAWN_STAGE_CONTROLLING_TERMINAL.rawValue):
+            return "making the terminal the controlling terminal: \(reason)"
+        case Int(HULL_SPAWN_STAGE_STDIO.rawValue):
+            return "setting up stdio: \(reason)"
+        case Int(HULL_SPAWN_STAGE_SETSID.rawValue):
+            return "setsid: \(reason)"
+        default:
+            return "resetting signals: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Makes this host ready to run Hull guests. Idempotent: a second run changes nothing and
+# takes a few seconds.
+#
+#   scripts/setup.sh            (as root)
+#
+#   1. Debian packages (installed only when missing)
+#   2. /dev/kvm permissions, as udev would set them
+#   3. libvirt's daemons, when no service manager runs them
+#   4. the guest, under $HULL_HOME: kernel (kernels/fetch-kernel.sh), built-in busybox
+#      rootfs, agent (guest-agent/build-agent.sh) and initramfs (guest-agent/build-*.sh)
+#   5. the `hull` binary (swift build --product hull)
+#
+# Environment:
+#   HULL_HOME            where guest files live (default /var/lib/hull)
+#   HULL_SKIP_BUILD=1    skip step 5 (the tests build for themselves)
+#   HULL_AGENT=PATH      use this prebuilt static agent instead of building one
+#   HULL_KERNEL_PACKAGE  pin the guest kernel package (see kernels/fetch-kernel.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HULL_LOG_PREFIX=setup
+. scripts/lib.sh
+started=$(hull_now)
+
+[ "$(id -u)" -eq 0 ] || hull_die "run as root: setup installs packages, starts libvirtd and writes $HULL_HOME"
+hull_lock setup
+
+# --- 1. Debian packages ------------------------------------------------------------
+packages=(
+  libvirt-daemon-system libvirt-clients libvirt-dev pkg-config   # libvirt + the C API for CLibvirt
+  qemu-system-x86 qemu-utils                                     # the guests, qcow2 overlays
+  e2fsprogs                                                      # mkfs.ext4 -d for root disks
+  busybox-static                                                 # guest userland, offline
+  cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
+  python3
+)
+missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
+if [ -z "$missing" ]; then
+  hull_say "Debian packages present"
+else
+  hull_install_packages "${packages[@]}"
+fi
+
+# --- 2. /dev/kvm ---------------------------------------------------------------------
+# Debian's udev rule makes /dev/kvm 0660 root:kvm, and libvirt-qemu is in group kvm.
+# Without udev (containers, minimal VMs) it stays root-only. MEASURED: libvirt then finds
+# /dev/kvm inaccessible to the libvirt-qemu user, marks its QEMU capability cache invalid
+# on every call and re-probes QEMU ~13 times, so each virDomainCreateXML takes ~52 s
+# instead of 0.4 s, even for TCG guests. Done before libvirtd starts so that its first
+# probe is already the good one.
+if [ -e /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd --system kvm
+  kvm_group=$(stat -c %G /dev/kvm)
+  kvm_mode=$(stat -c %a /dev/kvm)
+  if [ "$kvm_group" = kvm ] && [ $((8#$kvm_mode & 8#060)) -eq $((8#060)) ]; then
+    hull_say "/dev/kvm ok (mode $kvm_mode, group kvm)"
+  else
+    chgrp kvm /dev/kvm
+    chmod g+rw /dev/kvm
+    hull_say "/dev/kvm: was mode $kvm_mode group $kvm_group, now mode $(stat -c %a /dev/kvm) group kvm (no udev did it)"
+  fi
+  if id libvirt-qemu >/dev/null 2>&1 && ! id -nG libvirt-qemu | tr ' ' '\n' | grep -qx kvm; then
+    hull_warn "user libvirt-qemu is not in group kvm: usermod -aG kvm libvirt-qemu, then restart libvirtd"
+  fi
+else
+  hull_say "no /dev/kvm: guests run under TCG emulation"
+fi
+
+# --- 3. libvirt ------------------------------------------------------------------------
+libvirt_answers() { timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; }
+if libvirt_answers; then
+  hull_say "libvirtd answers on qemu:///system"
+else
+  daemon_log=$(mktemp)
+  if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
+    systemctl start libvirtd >>"$daemon_log" 2>&1 || true
+    how="systemctl start libvirtd"
+  else
+    # No service manager: run the daemons ourselves, as `systemctl start` would.
+    hull_process_running virtlogd || hull_spawn_daemon "$daemon_log" virtlogd -d || true
+    hull_process_running libvirtd || hull_spawn_daemon "$daemon_log" libvirtd -d || true
+    how="virtlogd -d; libvirtd -d"
+  fi
+  deadline=$((SECONDS + 30))
+  until libvirt_answers; do
+    if [ $SECONDS -ge $deadline ]; then
+      cat "$daemon_log" >&2
+      rm -f "$daemon_log"
+      hull_die "libvirtd did not answer on qemu:///system within 30 s after \`$how\` (see /var/log/libvirt/)"
+    fi
+    sleep 0.2
+  done
+  rm -f "$daemon_log"
+  hull_say "started libvirt ($how)"
+fi
+
+# --- 4. the guest ------------------------------------------------------------------------
+install -d -m 0755 "$HULL_HOME"
+# QEMU runs as libvirt-qemu and must reach $HULL_HOME through every parent directory.
+dir=$HULL_HOME
+while [ "$dir" != / ]; do
+  if [ "$(( 8#$(stat -c %a "$dir") & 1 ))" -eq 0 ]; then
+    hull_warn "$dir is not searchable by other users: QEMU (user libvirt-qemu) cannot read the guest files under $HULL_HOME; chmod o+x $dir or choose another HULL_HOME"
+  fi
+  dir=$(dirname "$dir")
+done
+
+kernels/fetch-kernel.sh
+guest-agent/build-busybox-rootfs.sh
+
+agent=$HULL_HOME/guest/hull-agent
+install -d -m 0755 "$HULL_HOME/guest"
+if [ -n "${HULL_AGENT:-}" ]; then
+  [ -f "$HULL_AGENT" ] || hull_die "HULL_AGENT=$HULL_AGENT: no such file"
+  if cmp -s "$HULL_AGENT" "$agent"; then
+    hull_say "agent: $HULL_AGENT already in place"
+  else
+    install -m 0755 "$HULL_AGENT" "$agent.tmp"
+    mv -f "$agent.tmp" "$agent"
+    hull_say "agent: copied $HULL_AGENT"
+  fi
+elif [ -f guest-agent/build-agent.sh ]; then
+  bash guest-agent/build-agent.sh "$agent"
+else
+  hull_die "guest-agent/build-agent.sh is missing, so the guest agent cannot be built (it writes $agent); set HULL_AGENT=/path/to/static/hull-agent to use a prebuilt one"
+fi
+
+guest-agent/build-initramfs.sh --agent "$agent"
+
+# --- 5. hull ---------------------------------------------------------------------------
+if [ "${HULL_SKIP_BUILD:-}" = 1 ]; then
+  hull_say "skipping swift build (HULL_SKIP_BUILD=1)"
+else
+  command -v swift >/dev/null \
+    || hull_die "swift not found: install a Swift 6 toolchain (https://www.swift.org/install/linux/; Debian 12 has none) and put it on PATH"
+  build_started=$(hull_now)
+  hull_say_begin "swift build --product hull"
+  hull_run_logged "swift build --product hull" swift build --product hull
+  hull_say_end "done in $(hull_since "$build_started") (.build/debug/hull)"
+fi
+
+hull_say "ready in $(hull_since "$started") (HULL_HOME=$HULL_HOME)"
