@@ -17,6 +17,8 @@ hull=.build/debug/hull
 accel=tcg
 if grep -qE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then accel=kvm; fi
 accel=${HULL_ACCEL:-$accel}
+# The same CPU model hull gives its guests: `max` under TCG (RDRAND), the host's under KVM.
+cpu="-cpu max"; [ "$accel" = kvm ] && cpu="-cpu host"
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -24,7 +26,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 bare=()
 for _ in $(seq "$runs"); do
   t0=$(now)
-  qemu-system-x86_64 -accel "$accel" -m 256 -smp 1 -nodefaults -no-user-config -display none \
+  qemu-system-x86_64 -accel "$accel" $cpu -m 256 -smp 1 -nodefaults -no-user-config -display none \
     -no-reboot -serial null -kernel "$home/kernel/vmlinuz" -initrd "$home/guest/initramfs.cpio.gz" \
     -append "console=ttyS0 quiet panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd tsc=reliable no_timer_check hull.selftest=poweroff" \
     >/dev/null

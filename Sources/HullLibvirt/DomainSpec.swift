@@ -81,17 +81,28 @@ public struct DiskSpec: Sendable, Equatable {
         case virtio
     }
 
+    /// QEMU's host cache mode for the disk. `unsafe` ignores the guest's flushes: right for a
+    /// throwaway per-container overlay, where it also spares QEMU a flush when it exits.
+    public enum CacheMode: String, Sendable, Equatable {
+        case writeback
+        case none
+        case unsafe
+    }
+
     public var path: String
     public var format: Format
     /// Guest device name, e.g. "vda" (→ /dev/vda in the guest).
     public var targetDevice: String
     public var readOnly: Bool
     public var bus: Bus
+    /// nil leaves QEMU's default (writeback).
+    public var cache: CacheMode?
 
     public init(path: String, format: Format, targetDevice: String = "vda", readOnly: Bool = false,
-                bus: Bus = .virtio) {
+                bus: Bus = .virtio, cache: CacheMode? = nil) {
         self.path = path
         self.format = format
+        self.cache = cache
         self.targetDevice = targetDevice
         self.readOnly = readOnly
         self.bus = bus

@@ -41,7 +41,8 @@ public enum DomainXML {
         x.append("  <devices>")
         for disk in spec.disks {
             x.append("    <disk type='file' device='disk'>")
-            x.append("      <driver name='qemu' type='\(disk.format.rawValue)'/>")
+            let cache = disk.cache.map { " cache='\($0.rawValue)'" } ?? ""
+            x.append("      <driver name='qemu' type='\(disk.format.rawValue)'\(cache)/>")
             x.append("      <source file='\(e(disk.path))'/>")
             x.append("      <target dev='\(e(disk.targetDevice))' bus='\(disk.bus.rawValue)'/>")
             if disk.readOnly { x.append("      <readonly/>") }

@@ -51,6 +51,10 @@ public struct ContainerRunner: Sendable {
 
     public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
         guard !options.argv.isEmpty else { throw RunError.noCommand }
+        let clock = ContinuousClock.now
+        func phase(_ name: String) {
+            logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)"])
+        }
         let image = try GuestImage.locate(paths)
         let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
@@ -62,6 +66,7 @@ public struct ContainerRunner: Sendable {
         let base = try disks.baseDisk(for: options.rootfs, scratch: runDir)
         let overlay = runDir.appendingPathComponent("rootfs.qcow2")
         try disks.overlay(base: base, at: overlay)
+        phase("root disk ready")
 
         let vm = try await GuestVM.boot(id: id.short, config: options.guest, rootDisk: overlay, image: image,
                                         runDirectory: runDir, libvirt: libvirt, logger: logger)
@@ -78,9 +83,14 @@ public struct ContainerRunner: Sendable {
         } catch AgentError.remote(let message) {
             throw RunError.startFailed(message)
         }
+        phase("process started")
         started(process)
         do {
-            return try await process.wait()
+            let status = try await process.wait()
+            phase("process exited")
+            await vm.stop()
+            phase("guest stopped")
+            return status
         } catch {
             throw RunError.guestFailed("\(error)", consoleLog: vm.consoleLogTail)
         }

@@ -82,7 +82,7 @@ public enum TransportError: Error, CustomStringConvertible {
     case pathTooLong(String)
 
     var isRetryable: Bool {
-        if case .system(_, let e) = self { return e == ENOENT || e == ECONNREFUSED || e == ECONNRESET || e == ENODEV }
+        if case .system(_, let e) = self { return e == ENOENT || e == ECONNREFUSED || e == ECONNRESET || e == ENODEV || e == ETIMEDOUT }
         return false
     }
 

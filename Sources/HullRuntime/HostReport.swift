@@ -78,7 +78,7 @@ public struct HostReport: Sendable {
     static func channelCheck() -> Check {
         if FileManager.default.fileExists(atPath: "/dev/vhost-vsock") {
             return Check(name: "control channel", status: .ok,
-                         detail: "virtio-serial; /dev/vhost-vsock is present, so vsock is possible too")
+                         detail: "virtio-serial; /dev/vhost-vsock is present, so HULL_CHANNEL=vsock can be used")
         }
         return Check(name: "control channel", status: .ok,
                      detail: "virtio-serial (no /dev/vhost-vsock on this host, so no vsock)")

@@ -33,3 +33,20 @@ struct RunOptionsTests {
         #expect(RunError.startFailed("chdir /nope: No such file or directory").exitCode == 125)
     }
 }
+
+@Suite("Control channel choice")
+struct ControlChannelChoiceTests {
+    @Test("virtio-serial by default, vsock only when asked and present")
+    func choice() throws {
+        #expect(try ControlChannelChoice.decide(environment: [:], vhostVsockPresent: true) == .virtioSerial)
+        #expect(try ControlChannelChoice.decide(environment: ["HULL_CHANNEL": "vsock"], vhostVsockPresent: true) == .vsock)
+        #expect(throws: ControlChannelError.self) {
+            try ControlChannelChoice.decide(environment: ["HULL_CHANNEL": "vsock"], vhostVsockPresent: false)
+        }
+        #expect(throws: ControlChannelError.self) {
+            try ControlChannelChoice.decide(environment: ["HULL_CHANNEL": "pigeon"], vhostVsockPresent: true)
+        }
+        let cid = ControlChannelChoice.randomCID()
+        #expect(cid >= 3 && cid < UInt32.max)
+    }
+}

@@ -3,7 +3,8 @@ import Glibc
 /// Boot sequence. As PID 1 of a guest: mount the pseudo filesystems, load the virtio
 /// modules, open the control channel, serve the host. In test mode
 /// (`HULL_AGENT_TEST_CHANNEL=/path/to/unix.sock`) it only connects to that socket and
-/// serves: no mounts, no modules, exit instead of power-off, no rootDevice.
+/// serves: no mounts, no modules, no hostname changes, exit instead of power-off,
+/// no rootDevice.
 enum AgentMain {
     static let testChannelVariable = "HULL_AGENT_TEST_CHANNEL"
 
@@ -28,7 +29,13 @@ enum AgentMain {
             GuestMounts.mountAll()
             ConsoleStdio.ensureOpen()
             ModuleLoader.loadAll()
-            transport = ControlTransport.forGuest(KernelCommandLine.current())
+            let cmdline = KernelCommandLine.current()
+            // bench/boot.sh's baseline: boot exactly as a container guest does, then power
+            // off without waiting for a host.
+            if cmdline.value(of: "hull.selftest") == "poweroff" {
+                power.powerOff("selftest: up, powering off as asked")
+            }
+            transport = ControlTransport.forGuest(cmdline)
         }
 
         let channel: Int32
@@ -44,6 +51,7 @@ enum AgentMain {
 
         let writer = FrameWriter(fd: channel) { reason in power.powerOff(reason) }
         let table = ProcessTable(writer: writer)
+        power.onTestExit { table.killAll() }
         let reaper = Reaper(table: table)
         do {
             try reaper.start()
@@ -51,7 +59,8 @@ enum AgentMain {
             power.powerOff("\(error)")
         }
         let launcher = ProcessLauncher(table: table, reaper: reaper, writer: writer,
-                                       rootfs: testSocket == nil ? RootfsMounter() : nil, devNull: devNull)
+                                       rootfs: testSocket == nil ? RootfsMounter() : nil,
+                                       appliesHostname: testSocket == nil, devNull: devNull)
         Agent(channel: channel, transport: transport, writer: writer, table: table,
               launcher: launcher, power: power).serve()
     }

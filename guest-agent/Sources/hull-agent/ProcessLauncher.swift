@@ -10,6 +10,8 @@ struct ProcessLauncher: Sendable {
     let writer: FrameWriter
     /// nil in test mode, where the agent must not mount anything.
     let rootfs: RootfsMounter?
+    /// Test mode runs on someone's machine: the hostname there is not ours to change.
+    let appliesHostname: Bool
     /// The stdin of processes that get none; shared, never closed.
     let devNull: Int32
 
@@ -31,6 +33,11 @@ struct ProcessLauncher: Sendable {
                 return .failure(error)
             }
         }
+        var hostname = spec.hostname
+        if hostname != nil && !appliesHostname {
+            Log.info("stream \(stream): test mode: not setting the hostname")
+            hostname = nil
+        }
         let stdio: ProcessStdio
         do {
             stdio = try ProcessStdio.make(for: spec, devNull: devNull)
@@ -43,14 +50,14 @@ struct ProcessLauncher: Sendable {
         let argv = CStringArray(spec.argv)
         let envp = CStringArray(spec.env)
         // root, cwd, hostname: C strings that outlive the fork.
-        let places = CStringArray([spec.cwd, root, spec.hostname].map { $0 ?? "" })
+        let places = CStringArray([spec.cwd, root, hostname].map { $0 ?? "" })
         var request = hull_spawn_request(
             candidates: candidates.constPointers,
             argv: argv.pointers,
             envp: envp.pointers,
             root: root == nil ? nil : places[1],
             cwd: places[0],
-            hostname: spec.hostname == nil ? nil : places[2],
+            hostname: hostname == nil ? nil : places[2],
             stdin_fd: stdio.childInput,
             stdout_fd: stdio.childOutput,
             stderr_fd: stdio.childErrorOutput,

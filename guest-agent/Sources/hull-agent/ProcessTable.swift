@@ -126,6 +126,15 @@ final class ProcessTable: Sendable {
         }
     }
 
+    /// SIGKILL to every running process's process group (test mode's exit).
+    func killAll() {
+        state.withLock { s in
+            for entry in s.byStream.values where entry.exit == nil {
+                kill(-entry.pid, SIGKILL)
+            }
+        }
+    }
+
     func process(stream: UInt32) -> ContainerProcess? {
         state.withLock { $0.byStream[stream]?.process }
     }
