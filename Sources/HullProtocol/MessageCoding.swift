@@ -72,6 +72,13 @@ public enum MessageCoding {
         return p
     }
 
+    /// Indented, key-sorted JSON for files people read (config.json).
+    public static func prettyJSON<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
     static func json<T: Encodable>(_ value: T) -> [UInt8] {
         // Encoding these plain value types cannot fail.
         Array((try? JSONEncoder().encode(value)) ?? Data())

@@ -64,10 +64,16 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     public var terminal: Bool
     public var windowSize: WindowSize?
     public var hostname: String?
+    /// When set, the process is a container: the agent mounts `rootDevice` as the root,
+    /// applies this OCI runtime spec (namespaces, pivot_root, mounts, user, capabilities,
+    /// rlimits, masked paths) and runs `runtimeSpec.process`; `argv`, `env`, `cwd` and
+    /// `hostname` above are then ignored.
+    public var runtimeSpec: RuntimeSpec?
 
     public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
                 stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
-                hostname: String? = nil) {
+                hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil) {
+        self.runtimeSpec = runtimeSpec
         self.argv = argv
         self.env = env
         self.cwd = cwd

@@ -5,35 +5,16 @@ import Logging
 
 /// Everything `hull run` asks for.
 public struct RunOptions: Sendable {
-    public var argv: [String]
-    public var env: [String] = []
-    public var cwd: String = "/"
-    public var hostname: String?
     public var rootfs: RootfsSource = .builtinBusybox
+    public var container = ContainerFlags()
     /// Keep stdin open and forward the host's stdin (`-i`).
     public var interactive = false
-    /// Allocate a terminal in the guest (`-t`).
-    public var tty = false
     public var windowSize: WindowSize?
+    /// `--name`: names the guest `hull-NAME` instead of `hull-<short id>`.
+    public var name: String?
     public var guest = GuestConfig()
 
-    public init(argv: [String]) {
-        self.argv = argv
-    }
-
-    static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-    /// The environment the process gets: Docker's defaults, then the user's -e values.
-    func processEnvironment(hostname: String) -> [String] {
-        var env = [Self.defaultPath, "HOSTNAME=\(hostname)", "HOME=/root"]
-        if tty { env.append("TERM=xterm") }
-        for entry in self.env {
-            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
-            env.removeAll { $0.hasPrefix(key + "=") }
-            env.append(entry)
-        }
-        return env
-    }
+    public init() {}
 }
 
 /// Runs one command in a fresh guest and removes the guest and all its files afterwards.
@@ -50,7 +31,6 @@ public struct ContainerRunner: Sendable {
     public typealias Started = @Sendable (GuestProcess) -> Void
 
     public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
-        guard !options.argv.isEmpty else { throw RunError.noCommand }
         let clock = ContinuousClock.now
         func phase(_ name: String) {
             logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)"])
@@ -58,6 +38,11 @@ public struct ContainerRunner: Sendable {
         let image = try GuestImage.locate(paths)
         let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
+        let hostname = options.container.hostname ?? id.short
+        let runtimeSpec = try RuntimeSpecBuilder.build(
+            image: imageDefaults(for: options.rootfs), flags: options.container, hostname: hostname,
+            consoleSize: options.windowSize)
+        let guestName = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: runDir) }
@@ -68,15 +53,17 @@ public struct ContainerRunner: Sendable {
         try disks.overlay(base: base, at: overlay)
         phase("root disk ready")
 
-        let vm = try await GuestVM.boot(id: id.short, config: options.guest, rootDisk: overlay, image: image,
+        // The container's OCI runtime spec, as the guest will execute it.
+        try MessageCoding.prettyJSON(runtimeSpec).write(to: runDir.appendingPathComponent("config.json"))
+
+        let vm = try await GuestVM.boot(id: guestName, config: options.guest, rootDisk: overlay, image: image,
                                         runDirectory: runDir, libvirt: libvirt, logger: logger)
         defer { vm.destroy() }
 
-        let hostname = options.hostname ?? id.short
         let spec = ProcessSpec(
-            argv: options.argv, env: options.processEnvironment(hostname: hostname), cwd: options.cwd,
-            rootDevice: "/dev/vda", stdin: options.interactive, terminal: options.tty,
-            windowSize: options.windowSize, hostname: hostname)
+            argv: runtimeSpec.process.args, env: runtimeSpec.process.env ?? [], cwd: runtimeSpec.process.cwd,
+            rootDevice: "/dev/vda", stdin: options.interactive, terminal: options.container.tty,
+            windowSize: options.windowSize, hostname: hostname, runtimeSpec: runtimeSpec)
         let process: GuestProcess
         do {
             process = try await vm.agent.start(spec, stdio: stdio)
@@ -97,14 +84,22 @@ public struct ContainerRunner: Sendable {
     }
 }
 
+extension ContainerRunner {
+    /// The defaults the image's config gives the container.
+    func imageDefaults(for source: RootfsSource) -> ImageDefaults {
+        switch source {
+        case .builtinBusybox: ImageDefaults(cmd: ["sh"], env: ImageDefaults.none.env)
+        case .directory, .tarball: .none
+        }
+    }
+}
+
 public enum RunError: Error, CustomStringConvertible {
-    case noCommand
     case startFailed(String)
     case guestFailed(String, consoleLog: String)
 
     public var description: String {
         switch self {
-        case .noCommand: "no command given and the image has no default command"
         case .startFailed(let m): "failed to start the container process: \(m)"
         case .guestFailed(let m, let log):
             "the guest failed while the container ran: \(m)\n--- guest console (last lines) ---\n\(log)\n--- end of guest console ---"

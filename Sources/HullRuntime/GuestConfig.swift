@@ -13,6 +13,10 @@ public struct GuestConfig: Sendable {
 
     public init() {}
 
+    /// Memory the guest needs beyond what the container asked for with --memory: its
+    /// kernel, the agent and page cache for the root disk.
+    public static let overheadMiB = 64
+
     /// Kernel arguments every guest gets. `quiet` keeps the serial console (slow under
     /// TCG) short while still showing panics; `panic=-1` reboots on panic, which libvirt
     /// turns into a destroyed domain, so a broken guest is noticed at once.

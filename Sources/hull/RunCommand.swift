@@ -34,26 +34,50 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Keep stdin open and send it to the command.")
     var interactive = false
 
-    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Allocate a terminal in the guest.")
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Allocate a terminal in the container (raw mode here, window size kept in step).")
     var tty = false
 
     @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set an environment variable (KEY=VALUE, or KEY to copy it from here).", valueName: "KEY=VALUE"))
     var env: [String] = []
 
-    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
-    var workdir: String = "/"
+    @Option(name: .customLong("env-file"), help: ArgumentHelp("Read environment variables from a file, one KEY=VALUE per line.", valueName: "FILE"))
+    var envFiles: [String] = []
+
+    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container (default: the image's, else /).")
+    var workdir: String?
+
+    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("User to run as: name, uid, name:group or uid:gid (resolved in the image's /etc/passwd and /etc/group).", valueName: "USER"))
+    var user: String?
+
+    @Option(name: .customLong("entrypoint"), help: ArgumentHelp("Replace the image's entrypoint (\"\" clears it).", valueName: "CMD"))
+    var entrypoint: String?
+
+    @Option(name: .customLong("name"), help: "Name the container (its guest shows as hull-NAME in `virsh list`).")
+    var name: String?
 
     @Option(name: .customLong("hostname"), help: "Container host name (default: the short container id).")
     var hostname: String?
 
+    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem read-only.")
+    var readOnly = false
+
+    @Option(name: .customLong("tmpfs"), help: ArgumentHelp("Mount a tmpfs: PATH[:OPTIONS], e.g. /run:size=64m,mode=1777.", valueName: "PATH"))
+    var tmpfs: [String] = []
+
+    @Option(name: .customLong("security-opt"), help: ArgumentHelp("Security options; supported: no-new-privileges[=true|false].", valueName: "OPT"))
+    var securityOpts: [String] = []
+
     @Option(name: .customLong("rootfs"), help: ArgumentHelp("Use this root filesystem directory or tarball instead of an image.", valueName: "PATH"))
     var rootfs: String?
 
-    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Guest memory, e.g. 256m or 1g (minimum 64m).", valueName: "SIZE"))
-    var memory: String = "256m"
+    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory for the container, e.g. 256m or 1g (minimum 16m); the guest gets this plus 64m for its kernel and agent. Default: a 256m guest.", valueName: "SIZE"))
+    var memory: String?
 
-    @Option(name: .customLong("cpus"), help: "Virtual CPUs of the guest.")
-    var cpus: Int = 1
+    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: the guest gets that many virtual CPUs, rounded up.", valueName: "N"))
+    var cpus: Double = 1
+
+    @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("Seconds a container may take to exit after hull forwards SIGINT/SIGTERM before it is killed.", valueName: "SECONDS"))
+    var stopTimeout: Double = 10
 
     @Option(name: .customLong("accel"), help: ArgumentHelp("kvm or tcg (default: kvm when the CPU has vmx/svm and /dev/kvm is usable, else tcg; env HULL_ACCEL).", valueName: "kvm|tcg"))
     var accel: String?
@@ -79,10 +103,32 @@ struct RunCommand: AsyncParsableCommand {
         if let accel, !["kvm", "tcg"].contains(accel) {
             throw ValidationError("--accel must be kvm or tcg, not \(accel)")
         }
-        guard (1...64).contains(cpus) else { throw ValidationError("--cpus must be between 1 and 64") }
+        guard cpus > 0, cpus <= 64 else { throw ValidationError("--cpus must be more than 0 and at most 64") }
         guard bootTimeout > 0 else { throw ValidationError("--boot-timeout must be positive") }
-        let mib = try MemorySize.parseMiB(memory)
-        guard mib >= 64 else { throw ValidationError("--memory \(memory) is too small for a guest: at least 64m") }
+        guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
+        if let memory {
+            let mib = try MemorySize.parseMiB(memory)
+            guard mib >= 16 else { throw ValidationError("--memory \(memory) is too small: at least 16m") }
+        }
+        if let name {
+            let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+            guard allowed, let first = name.first, first.isLetter || first.isNumber, name.count <= 64 else {
+                throw ValidationError("invalid container name \"\(name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+        }
+        _ = try noNewPrivileges()
+    }
+
+    func noNewPrivileges() throws -> Bool {
+        var value = false
+        for opt in securityOpts {
+            switch opt {
+            case "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true": value = true
+            case "no-new-privileges=false", "no-new-privileges:false": value = false
+            default: throw ValidationError("--security-opt \(opt) is not supported (supported: no-new-privileges)")
+            }
+        }
+        return value
     }
 
     func run() async throws {
@@ -102,26 +148,35 @@ struct RunCommand: AsyncParsableCommand {
             }
             source = .builtinBusybox
         }
-        if command.isEmpty { command = ["sh"] }
 
-        var options = RunOptions(argv: command)
-        options.env = env.map { entry in
-            entry.contains("=") ? entry : "\(entry)=\(ProcessInfo.processInfo.environment[entry] ?? "")"
-        }
-        options.cwd = workdir
-        options.hostname = hostname
+        var options = RunOptions()
         options.rootfs = source
+        options.name = name
         options.interactive = interactive
-        options.tty = tty
-        options.guest.memoryMiB = try MemorySize.parseMiB(memory)
-        options.guest.vcpus = cpus
+        var flags = ContainerFlags()
+        flags.command = command
+        flags.entrypoint = entrypoint
+        flags.env = try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env)
+        flags.workdir = workdir
+        flags.user = user
+        flags.hostname = hostname
+        flags.readOnly = readOnly
+        flags.tmpfs = tmpfs
+        flags.tty = tty
+        flags.noNewPrivileges = try noNewPrivileges()
+        options.container = flags
+        if let memory {
+            options.guest.memoryMiB = try MemorySize.parseMiB(memory) + GuestConfig.overheadMiB
+        }
+        options.guest.vcpus = Int(cpus.rounded(.up))
         options.guest.accelerationOverride = accel
         options.guest.bootTimeout = .milliseconds(Int64(bootTimeout * 1000))
         options.guest.extraKernelArgs = kernelArgs
 
         let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
         options.windowSize = terminal?.windowSize()
-        let signals = SignalForwarder(forwardInterrupts: terminal == nil)
+        let signals = SignalForwarder(forwardInterrupts: terminal == nil,
+                                      grace: .milliseconds(Int64(stopTimeout * 1000)))
         let status: ExitStatus
         do {
             terminal?.enterRaw()
@@ -135,6 +190,10 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
             throw ExitCode(125)
+        }
+        // Docker: a container killed after ignoring the forwarded signal gives 128+that signal.
+        if let killedFor = signals.killedAfterGrace {
+            throw ExitCode(128 + killedFor)
         }
         throw ExitCode(status.shellStatus)
     }

@@ -5,27 +5,39 @@ import HullProtocol
 import HullRuntime
 
 /// Sends the signals `hull run` receives to the container's process, and terminal size
-/// changes to its pty, the way `docker run` does.
+/// changes to its pty, the way `docker run` does. After SIGINT or SIGTERM the container
+/// gets `grace` to exit; then it is killed (a pid-namespace init without a handler never
+/// sees SIGTERM, just as under Docker).
 final class SignalForwarder: @unchecked Sendable {
-    // Dispatch sources are not Sendable; `lock` guards the list that keeps them alive.
+    // Dispatch sources are not Sendable; `lock` guards them and `killedFor`.
     private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
+    private var killedFor: Int32?
+    private var graceStarted = false
     private let forwarded: [Int32]
+    private let grace: Duration
 
     /// With a terminal, Ctrl-C travels as a byte through the pty, so SIGINT is not
     /// forwarded separately.
-    init(forwardInterrupts: Bool) {
+    init(forwardInterrupts: Bool, grace: Duration) {
         var list = [SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
         if forwardInterrupts { list.append(SIGINT) }
         forwarded = list
+        self.grace = grace
     }
+
+    /// The signal hull received when it had to kill the container after the grace period.
+    var killedAfterGrace: Int32? { lock.withLock { killedFor } }
 
     func attach(_ process: GuestProcess, terminal: TerminalMode?) {
         var made: [DispatchSourceSignal] = []
         for sig in forwarded {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { Task { try? await process.signal(sig) } }
+            source.setEventHandler { [self] in
+                Task { try? await process.signal(sig) }
+                if sig == SIGINT || sig == SIGTERM { startGrace(process, for: sig) }
+            }
             source.resume()
             made.append(source)
         }
@@ -39,5 +51,19 @@ final class SignalForwarder: @unchecked Sendable {
             made.append(source)
         }
         lock.withLock { sources.append(contentsOf: made) }
+    }
+
+    private func startGrace(_ process: GuestProcess, for sig: Int32) {
+        let first = lock.withLock { () -> Bool in
+            defer { graceStarted = true }
+            return !graceStarted
+        }
+        guard first else { return }
+        let grace = self.grace
+        Task { [self] in
+            try? await Task.sleep(for: grace)
+            lock.withLock { killedFor = sig }
+            try? await process.signal(SIGKILL)
+        }
     }
 }

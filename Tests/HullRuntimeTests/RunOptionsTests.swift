@@ -3,20 +3,6 @@ import Testing
 
 @Suite("Run options")
 struct RunOptionsTests {
-    @Test("Docker's default environment, overridden by -e values")
-    func environment() {
-        var o = RunOptions(argv: ["true"])
-        o.env = ["PATH=/custom", "FOO=bar", "FOO=baz"]
-        let env = o.processEnvironment(hostname: "h1")
-        #expect(env.contains("PATH=/custom"))
-        #expect(!env.contains { $0.hasPrefix("PATH=/usr/local/sbin") })
-        #expect(env.filter { $0.hasPrefix("FOO=") } == ["FOO=baz"])
-        #expect(env.contains("HOSTNAME=h1"))
-        #expect(!env.contains("TERM=xterm"))
-        o.tty = true
-        #expect(o.processEnvironment(hostname: "h1").contains("TERM=xterm"))
-    }
-
     @Test("container ids are 64 hex characters and unique")
     func ids() {
         let a = ContainerID.generate(), b = ContainerID.generate()

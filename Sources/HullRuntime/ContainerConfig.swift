@@ -1,0 +1,41 @@
+/// What a container is asked to be, before it becomes an OCI runtime spec: the image's
+/// defaults and the user's flags, kept apart so the merge follows Docker's rules.
+public struct ImageDefaults: Sendable, Equatable {
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    public var env: [String]
+    public var workingDir: String?
+    public var user: String?
+
+    public init(entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String] = [],
+                workingDir: String? = nil, user: String? = nil) {
+        self.entrypoint = entrypoint
+        self.cmd = cmd
+        self.env = env
+        self.workingDir = workingDir
+        self.user = user
+    }
+
+    /// A bare root filesystem (`--rootfs`) has no config: Docker's defaults apply.
+    public static let none = ImageDefaults(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+}
+
+/// The flags of `hull run` that shape the container (not the guest VM).
+public struct ContainerFlags: Sendable, Equatable {
+    /// Arguments after the image; empty means "the image's Cmd".
+    public var command: [String] = []
+    /// `--entrypoint`: nil keeps the image's; "" clears it.
+    public var entrypoint: String?
+    /// `-e` and `--env-file` entries, in order, already as KEY=VALUE.
+    public var env: [String] = []
+    public var workdir: String?
+    public var user: String?
+    public var hostname: String?
+    public var readOnly = false
+    /// `--tmpfs PATH[:OPTIONS]`
+    public var tmpfs: [String] = []
+    public var tty = false
+    public var noNewPrivileges = false
+
+    public init() {}
+}
