@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
@@ -23,12 +24,16 @@ let package = Package(
             "CLibvirt",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullLibvirt"),
+        .target(name: "HullImages", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/HullImages"),
         .target(name: "HullRuntime", dependencies: [
-            "HullLibvirt", "HullProtocol",
+            "HullLibvirt", "HullProtocol", "HullImages",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
         .executableTarget(name: "hull", dependencies: [
-            "HullRuntime",
+            "HullRuntime", "HullImages",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/hull"),
@@ -41,6 +46,7 @@ let package = Package(
         .testTarget(name: "HullProtocolTests", dependencies: ["HullProtocol"]),
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
+        .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt"]),
     ],
     swiftLanguageModes: [.v6]

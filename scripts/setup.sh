@@ -31,6 +31,7 @@ packages=(
   qemu-system-x86 qemu-utils                                     # the guests, qcow2 overlays
   e2fsprogs                                                      # mkfs.ext4 -d for root disks
   busybox-static                                                 # guest userland, offline
+  umoci skopeo                                                   # image layers (umoci unpack); test images
   cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
   python3
 )

@@ -5,7 +5,7 @@ import Logging
 
 /// Everything `hull run` asks for.
 public struct RunOptions: Sendable {
-    public var rootfs: RootfsSource = .builtinBusybox
+    public var rootfs: RootfsSource = .image("busybox")
     public var container = ContainerFlags()
     /// Keep stdin open and forward the host's stdin (`-i`).
     public var interactive = false
@@ -38,17 +38,16 @@ public struct ContainerRunner: Sendable {
         let image = try GuestImage.locate(paths)
         let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
-        let hostname = options.container.hostname ?? id.short
-        let runtimeSpec = try RuntimeSpecBuilder.build(
-            image: imageDefaults(for: options.rootfs), flags: options.container, hostname: hostname,
-            consoleSize: options.windowSize)
         let guestName = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: runDir) }
 
         let disks = RootfsDiskBuilder(paths: paths)
-        let base = try disks.baseDisk(for: options.rootfs, scratch: runDir)
+        let (base, defaults) = try disks.baseDisk(for: options.rootfs, scratch: runDir)
+        let hostname = options.container.hostname ?? id.short
+        let runtimeSpec = try RuntimeSpecBuilder.build(
+            image: defaults, flags: options.container, hostname: hostname, consoleSize: options.windowSize)
         let overlay = runDir.appendingPathComponent("rootfs.qcow2")
         try disks.overlay(base: base, at: overlay)
         phase("root disk ready")
@@ -80,16 +79,6 @@ public struct ContainerRunner: Sendable {
             return status
         } catch {
             throw RunError.guestFailed("\(error)", consoleLog: vm.consoleLogTail)
-        }
-    }
-}
-
-extension ContainerRunner {
-    /// The defaults the image's config gives the container.
-    func imageDefaults(for source: RootfsSource) -> ImageDefaults {
-        switch source {
-        case .builtinBusybox: ImageDefaults(cmd: ["sh"], env: ImageDefaults.none.env)
-        case .directory, .tarball: .none
         }
     }
 }

@@ -29,6 +29,7 @@ public struct HostReport: Sendable {
         checks.append(fileCheck("built-in busybox rootfs", paths.builtinRootfs.appendingPathComponent("bin/busybox"),
                                 version: paths.builtinRootfsVersion))
         for (tool, package) in [("/sbin/mkfs.ext4", "e2fsprogs"), ("/usr/bin/qemu-img", "qemu-utils"),
+                                ("/usr/bin/umoci", "umoci"),
                                 ("/usr/bin/qemu-system-x86_64", "qemu-system-x86")] {
             let present = FileManager.default.isExecutableFile(atPath: tool)
             checks.append(Check(name: URL(fileURLWithPath: tool).lastPathComponent, status: present ? .ok : .missing,

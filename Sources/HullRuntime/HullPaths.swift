@@ -22,7 +22,9 @@ public struct HullPaths: Sendable {
     public var guestVersion: URL { home.appendingPathComponent("guest/version") }
     public var builtinRootfs: URL { home.appendingPathComponent("images/busybox/rootfs") }
     public var builtinRootfsVersion: URL { home.appendingPathComponent("images/busybox/version") }
-    /// Cached ext4 root disks, one per image content.
+    /// The image store, an OCI image layout (HullImages' ImageStore).
+    public var imageLayout: URL { home.appendingPathComponent("oci") }
+    /// Cached ext4 root disks, one per image manifest digest (`<hex>.ext4`).
     public var disks: URL { home.appendingPathComponent("disks") }
     /// One folder per live guest: control socket, console log, copy-on-write disk.
     public var runs: URL { home.appendingPathComponent("run") }

@@ -10,7 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a command in a new container, inside its own guest VM.",
         discussion: """
-            IMAGE is `busybox`, the built-in image made by scripts/setup.sh. With --rootfs \
+            IMAGE names an image in the store (`hull image ls`): `busybox` is built in; \
+            others come from `hull image load`. Its Entrypoint, Cmd, Env, WorkingDir and \
+            User are the defaults, merged with the flags the way Docker does. With --rootfs \
             the root filesystem comes from a directory or a tarball instead, and every \
             argument is the command.
 
@@ -142,11 +144,7 @@ struct RunCommand: AsyncParsableCommand {
             let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
             source = exists && isDir.boolValue ? .directory(url) : .tarball(url)
         } else {
-            let image = command.removeFirst()
-            guard image == "busybox" || image == "busybox:latest" else {
-                throw ValidationError("unknown image \(image): only the built-in `busybox` image exists so far; use --rootfs PATH for your own root filesystem")
-            }
-            source = .builtinBusybox
+            source = .image(command.removeFirst())
         }
 
         var options = RunOptions()

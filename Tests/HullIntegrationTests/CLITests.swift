@@ -33,7 +33,7 @@ extension Integration {
         func unknownImage() throws {
             let r = try HullCLI.run(["run", "--rm", "nosuchimage", "true"])
             #expect(r.status != 0)
-            #expect(r.err.contains("unknown image nosuchimage"))
+            #expect(r.err.contains("no such image: nosuchimage"))
         }
     
         @Test("a --rootfs that is not a tar archive is a clear error and leaves nothing behind")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HullLibvirt
 import HullRuntime
 
@@ -17,6 +18,9 @@ enum HullCLI {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return exe.deletingLastPathComponent().appendingPathComponent("hull")
     }
+
+    /// No test may hang CI: a hull that outlives this is killed and the test fails on its status.
+    static let timeoutSeconds = 240.0
 
     static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
         let process = Process()
@@ -45,7 +49,10 @@ enum HullCLI {
                 group.leave()
             }
         }
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
         process.waitUntilExit()
+        watchdog.cancel()
         group.wait()
         return Result(status: process.terminationStatus, stdout: box.out, stderr: box.err)
     }
@@ -101,4 +108,34 @@ func sha256Hex(_ data: Data) throws -> String {
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
     return String(text.prefix(64))
+}
+
+extension HullCLI {
+    /// Starts hull, waits until its stdout shows `afterOutput`, sends `signal` to hull
+    /// itself (as a user's kill or Ctrl-C would), and collects the result.
+    static func runSignalled(_ arguments: [String], signal sig: Int32, afterOutput marker: String) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+        defer { watchdog.cancel() }
+        var collected = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while !String(decoding: collected, as: UTF8.self).contains(marker), Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            collected.append(chunk)
+        }
+        kill(process.processIdentifier, sig)
+        collected.append(out.fileHandleForReading.readDataToEndOfFile())
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: collected, stderr: errData)
+    }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import Testing
+
+extension Integration {
+    /// `hull run -it` driven through a real pseudo-terminal, as a person at a terminal would.
+    @Suite("hull run -t with a real terminal", .serialized)
+    struct TerminalTests {
+        init() throws {
+            try HullCLI.requireSetUp()
+        }
+
+        @Test("echo, window size and resize, Ctrl-C, exit status")
+        func interactiveShell() throws {
+            let pty = try PseudoTerminal(rows: 30, columns: 100)
+            let process = Process()
+            process.executableURL = HullCLI.binary
+            process.arguments = ["run", "--rm", "-it", "busybox", "sh"]
+            process.standardInput = pty.child
+            process.standardOutput = pty.child
+            process.standardError = pty.child
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            try pty.expect("# ", within: 60)
+            pty.send("echo $((6*7))\r")
+            try pty.expect("42")
+            pty.send("stty size\r")
+            try pty.expect("30 100")
+
+            pty.resize(rows: 40, columns: 120)
+            kill(process.processIdentifier, SIGWINCH)
+            Thread.sleep(forTimeInterval: 1)
+            pty.send("stty size\r")
+            try pty.expect("40 120")
+
+            pty.send("sleep 1000\r")
+            Thread.sleep(forTimeInterval: 1)
+            pty.send("\u{03}")
+            try pty.expect("^C")
+            pty.send("echo after-interrupt\r")
+            try pty.expect("after-interrupt")
+
+            pty.send("exit 5\r")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 5)
+        }
+    }
+}
+
+/// A pty pair: the test holds the controlling side, hull gets the terminal side.
+final class PseudoTerminal {
+    let controller: Int32
+    let child: FileHandle
+    private var seen = ""
+
+    init(rows: UInt16, columns: UInt16) throws {
+        // posix_openpt/grantpt/unlockpt are not exported by Swift's Glibc module; this is
+        // what they do on Linux. TIOCSPTLCK and TIOCGPTN are _IOW/_IOR macros Swift
+        // cannot import, hence the numbers (asm-generic/ioctls.h).
+        controller = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        guard controller >= 0, ioctl(controller, 0x4004_5431, &unlock) == 0,
+              ioctl(controller, 0x8004_5430, &number) == 0 else {
+            throw POSIXError(.EIO)
+        }
+        let fd = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        child = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        resize(rows: rows, columns: columns)
+    }
+
+    deinit { close(controller) }
+
+    func resize(rows: UInt16, columns: UInt16) {
+        var ws = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(child.fileDescriptor, UInt(TIOCSWINSZ), &ws)
+    }
+
+    func send(_ text: String) {
+        _ = text.withCString { write(controller, $0, strlen($0)) }
+    }
+
+    /// Reads until `text` appears after what earlier calls consumed.
+    func expect(_ text: String, within seconds: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            if let range = seen.range(of: text) {
+                seen = String(seen[range.upperBound...])
+                return
+            }
+            var pfd = pollfd(fd: controller, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 200) > 0 {
+                let n = read(controller, &buffer, buffer.count)
+                if n <= 0 { break }
+                seen += String(decoding: buffer[0..<n], as: UTF8.self)
+            }
+        }
+        throw TerminalExpectation(wanted: text, screen: seen)
+    }
+
+    struct TerminalExpectation: Error, CustomStringConvertible {
+        var wanted: String
+        var screen: String
+        var description: String { "terminal never showed \(wanted.debugDescription); it showed: \(screen.debugDescription)" }
+    }
+}
