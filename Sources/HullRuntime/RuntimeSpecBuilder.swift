@@ -18,12 +18,14 @@ public enum RuntimeSpecBuilder {
 
         var annotations: [String: String] = [:]
         var user = RuntimeSpec.User()
-        if let spec = flags.user ?? nonEmpty(image.user) {
-            if let numeric = numericUser(spec) {
-                user = numeric
-            } else {
-                annotations[RuntimeSpec.userAnnotation] = spec
-            }
+        // Without -u or an image User the process runs as root, and, as under Docker, still
+        // gets root's supplementary groups from the image's /etc/group: the agent resolves
+        // "0" like any other user.
+        let requested = flags.user ?? nonEmpty(image.user) ?? "0"
+        if let numeric = numericUser(requested) {
+            user = numeric
+        } else {
+            annotations[RuntimeSpec.userAnnotation] = requested
         }
 
         var mounts = defaultMounts

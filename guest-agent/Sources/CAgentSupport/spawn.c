@@ -1,8 +1,10 @@
-// fork + exec of a container process. Between fork and exec the child of a
-// multi-threaded process may only make async-signal-safe calls: no malloc, no locks,
-// no Swift. Everything the child needs was prepared by the parent.
+// fork + exec of a process in the agent's namespaces, chrooted into a root when asked
+// (a `start` without a runtime spec; container.c starts containers). Between fork and
+// exec the child of a multi-threaded process may only make async-signal-safe calls: no
+// malloc, no locks, no Swift. Everything the child needs was prepared by the parent.
 #define _GNU_SOURCE
 #include "CAgentSupport.h"
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-__attribute__((noreturn))
-static void child_fail(int report_fd, int stage) {
-    struct hull_spawn_failure failure = { .stage = stage, .error = errno };
+void hull_child_fail(int report_fd, int stage, int index) {
+    struct hull_spawn_failure failure = { .stage = stage, .error = errno, .index = index };
     ssize_t n;
     do {
         n = write(report_fd, &failure, sizeof failure);
@@ -23,7 +24,12 @@ static void child_fail(int report_fd, int stage) {
     _exit(127);
 }
 
-static int reset_signals(void) {
+__attribute__((noreturn))
+static void child_fail(int report_fd, int stage) {
+    hull_child_fail(report_fd, stage, 0);
+}
+
+int hull_child_reset_signals(void) {
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     sigemptyset(&dfl.sa_mask);
     // The agent ignores SIGPIPE, and ignored signals stay ignored across exec.
@@ -38,8 +44,8 @@ static int reset_signals(void) {
 
 // Puts the three stdio descriptors in place. A source below 3 could be overwritten by
 // an earlier dup2, so such sources are first moved out of the way.
-static int install_stdio(const struct hull_spawn_request *r) {
-    int fds[3] = { r->stdin_fd, r->stdout_fd, r->stderr_fd };
+int hull_child_install_stdio(int in, int out, int err) {
+    int fds[3] = { in, out, err };
     for (int i = 0; i < 3; i++) {
         if (fds[i] < 3 && fds[i] != i) {
             fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
@@ -58,22 +64,22 @@ static int install_stdio(const struct hull_spawn_request *r) {
     return 0;
 }
 
-// The process's view of the filesystem. Today a chroot; the namespace + pivot_root
-// version replaces only this function.
+// The process's view of the filesystem: a plain chroot, for processes started without a
+// runtime spec (diagnostics). Containers get namespaces and their own root in container.c.
 static int enter_root(const char *root) {
     if (root == NULL) return 0;
     if (chroot(root) < 0) return -1;
     return chdir("/");
 }
 
-// execvp semantics over a candidate list: keep looking past missing files and
-// permission errors, report EACCES if any candidate had it, stop at any other error.
-__attribute__((noreturn))
-static void exec_candidates(const struct hull_spawn_request *r, int report_fd) {
+// Keeps looking past missing files and permission errors, reports EACCES if any
+// candidate had it, stops at any other error.
+void hull_child_exec(const char *const *candidates, char *const *argv, char *const *envp, int report_fd,
+                     int exec_stage) {
     int saw_eacces = 0;
     int last_error = ENOENT;
-    for (const char *const *c = r->candidates; *c != NULL; c++) {
-        execve(*c, r->argv, r->envp);
+    for (const char *const *c = candidates; *c != NULL; c++) {
+        execve(*c, argv, envp);
         last_error = errno;
         switch (errno) {
         case EACCES:
@@ -85,23 +91,23 @@ static void exec_candidates(const struct hull_spawn_request *r, int report_fd) {
         case ELOOP:
             break;
         default:
-            child_fail(report_fd, HULL_SPAWN_STAGE_EXEC);
+            hull_child_fail(report_fd, exec_stage, 0);
         }
     }
     errno = saw_eacces ? EACCES : last_error;
-    child_fail(report_fd, HULL_SPAWN_STAGE_EXEC);
+    hull_child_fail(report_fd, exec_stage, 0);
 }
 
 __attribute__((noreturn))
 static void run_child(const struct hull_spawn_request *r, int report_fd) {
-    if (reset_signals() < 0) child_fail(report_fd, HULL_SPAWN_STAGE_SIGNALS);
+    if (hull_child_reset_signals() < 0) child_fail(report_fd, HULL_SPAWN_STAGE_SIGNALS);
     // Its own session and process group: signals and terminal job control stay
     // within the process tree, and the pgid equals the pid.
     if (setsid() < 0) child_fail(report_fd, HULL_SPAWN_STAGE_SETSID);
     if (r->terminal && ioctl(r->stdin_fd, TIOCSCTTY, 0) < 0) {
         child_fail(report_fd, HULL_SPAWN_STAGE_CONTROLLING_TERMINAL);
     }
-    if (install_stdio(r) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_STDIO);
+    if (hull_child_install_stdio(r->stdin_fd, r->stdout_fd, r->stderr_fd) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_STDIO);
     if (enter_root(r->root) < 0) child_fail(report_fd, HULL_SPAWN_STAGE_ROOT);
     if (r->hostname != NULL && sethostname(r->hostname, strlen(r->hostname)) < 0) {
         child_fail(report_fd, HULL_SPAWN_STAGE_HOSTNAME);
@@ -110,7 +116,7 @@ static void run_child(const struct hull_spawn_request *r, int report_fd) {
     // Descriptors the agent opened are close-on-exec already; this also covers any a
     // library opened without the flag. Failure (an old kernel) is not fatal.
     (void)hull_cloexec_from(3);
-    exec_candidates(r, report_fd);
+    hull_child_exec(r->candidates, r->argv, r->envp, report_fd, HULL_SPAWN_STAGE_EXEC);
 }
 
 pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd) {

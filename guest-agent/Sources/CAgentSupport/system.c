@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <linux/vm_sockets.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -97,4 +98,12 @@ void hull_set_thread_name(const char *name) {
     char truncated[16];
     snprintf(truncated, sizeof truncated, "%s", name);
     (void)pthread_setname_np(pthread_self(), truncated);
+}
+
+int hull_open_in_root(int root_fd, const char *path) {
+    struct open_how how = {
+        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }

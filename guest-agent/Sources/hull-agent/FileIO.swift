@@ -32,6 +32,11 @@ enum FileIO {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// Everything `fd` gives up to `limit` bytes, or nil on a read error.
+    static func readAll(_ fd: Int32, limit: Int = 1 << 20) -> [UInt8]? {
         var contents = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while contents.count < limit {

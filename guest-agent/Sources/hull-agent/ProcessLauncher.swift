@@ -3,7 +3,8 @@ import Glibc
 import HullProtocol
 
 /// Turns a `start` request into a running process: root, stdio, the fork and the child's
-/// report of whether its exec succeeded.
+/// report of whether its exec succeeded. A request with a runtime spec starts a container
+/// (ContainerLauncher.swift); one without runs in the agent's namespaces (diagnostics).
 struct ProcessLauncher: Sendable {
     let table: ProcessTable
     let reaper: Reaper
@@ -18,6 +19,9 @@ struct ProcessLauncher: Sendable {
     /// The process once its exec succeeded (its I/O not started yet), or the error text
     /// for the host.
     func launch(stream: UInt32, spec: ProcessSpec) -> Result<ContainerProcess, AgentError> {
+        if let runtimeSpec = spec.runtimeSpec {
+            return launchContainer(stream: stream, spec: spec, runtimeSpec: runtimeSpec)
+        }
         guard let argv0 = spec.argv.first else { return .failure(AgentError("argv is empty")) }
         guard !table.contains(stream: stream) else {
             return .failure(AgentError("stream \(stream) already has a process"))
@@ -28,7 +32,7 @@ struct ProcessLauncher: Sendable {
                 return .failure(AgentError("rootDevice is not supported in test mode"))
             }
             do {
-                root = try rootfs.root(for: device)
+                root = try rootfs.chrootRoot(for: device)
             } catch {
                 return .failure(error)
             }

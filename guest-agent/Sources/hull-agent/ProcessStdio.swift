@@ -27,6 +27,42 @@ struct ProcessStdio {
         spec.terminal ? try terminal(spec, devNull: devNull) : try pipes(spec, devNull: devNull)
     }
 
+    /// For a container: pipes as for any process, but a terminal comes from the
+    /// container's own devpts, created by the child. Until its master arrives
+    /// (`adoptTerminal`), the agent's ends are placeholders on /dev/null, so the process's
+    /// pumps can be built with their final descriptor numbers.
+    static func makeForContainer(_ spec: ProcessSpec, devNull: Int32) throws(SystemError) -> ProcessStdio {
+        guard spec.terminal else { return try pipes(spec, devNull: devNull) }
+        var placeholders: [Int32] = []
+        do {
+            let input = spec.stdin ? try FileIO.duplicate(devNull) : nil
+            if let input { placeholders.append(input) }
+            let output = try FileIO.duplicate(devNull)
+            placeholders.append(output)
+            let control = try FileIO.duplicate(devNull)
+            return ProcessStdio(
+                childInput: -1, childOutput: -1, childErrorOutput: -1,
+                childOwned: [],
+                parent: ParentEnds(input: input, output: output, errorOutput: nil, terminal: control),
+                isTerminal: true)
+        } catch {
+            for fd in placeholders { close(fd) }
+            throw error
+        }
+    }
+
+    /// Puts the terminal's master in place of every placeholder, then closes `master`.
+    /// (dup2 then close-on-exec is not atomic, but only the main thread forks, and it is
+    /// here.)
+    func adoptTerminal(master: Int32) throws(SystemError) {
+        defer { close(master) }
+        for fd in [parent.input, parent.output, parent.terminal].compactMap({ $0 }) {
+            guard dup2(master, fd) >= 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
+                throw SystemError("installing the container's terminal")
+            }
+        }
+    }
+
     /// Closes the child's descriptors in the agent (after the fork).
     func closeChildEnds() {
         for fd in childOwned { close(fd) }

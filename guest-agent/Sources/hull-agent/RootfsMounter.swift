@@ -2,25 +2,49 @@ import Glibc
 import Synchronization
 
 /// Mounts the container's root disk (ext4 on a virtio block device) once, at a fixed
-/// place, with the pseudo filesystems a process expects inside it.
+/// place. A container's child clones that mount and builds its own /proc, /dev and /sys;
+/// a process chrooted there without a runtime spec gets the guest's pseudo filesystems.
 final class RootfsMounter: Sendable {
     static let mountPoint = "/run/hull/rootfs"
-    /// The device mounted at `mountPoint`, once one is.
-    private let mounted = Mutex<String?>(nil)
 
-    /// The root directory for processes on `device`, mounting it on first use.
+    private struct State {
+        /// The device mounted at `mountPoint`, once one is.
+        var device: String?
+        var pseudoFilesystems = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The root directory for containers on `device`, mounting it on first use.
     func root(for device: String) throws(AgentError) -> String {
-        try mounted.withLock { (current: inout String?) throws(AgentError) -> String in
-            if let current {
-                guard current == device else {
-                    throw AgentError("root device \(device) requested, but \(current) is already the root")
-                }
-                return RootfsMounter.mountPoint
+        try state.withLock { (s: inout State) throws(AgentError) -> String in
+            try mountOnce(device, &s)
+        }
+    }
+
+    /// The root directory for a process chrooted onto `device` (no runtime spec), with the
+    /// guest's /proc, /sys and /dev inside it.
+    func chrootRoot(for device: String) throws(AgentError) -> String {
+        try state.withLock { (s: inout State) throws(AgentError) -> String in
+            let root = try mountOnce(device, &s)
+            if !s.pseudoFilesystems {
+                mountPseudoFilesystems(under: root)
+                s.pseudoFilesystems = true
             }
-            try mountDisk(device)
-            current = device
+            return root
+        }
+    }
+
+    private func mountOnce(_ device: String, _ s: inout State) throws(AgentError) -> String {
+        if let current = s.device {
+            guard current == device else {
+                throw AgentError("root device \(device) requested, but \(current) is already the root")
+            }
             return RootfsMounter.mountPoint
         }
+        try mountDisk(device)
+        s.device = device
+        return RootfsMounter.mountPoint
     }
 
     private func mountDisk(_ device: String) throws(AgentError) {
@@ -39,12 +63,10 @@ final class RootfsMounter: Sendable {
             throw AgentError("\(SystemError("mount \(device) (ext4) on \(target)"))")
         }
         Log.info("root filesystem: \(device) on \(target)")
-        mountPseudoFilesystems(under: target)
     }
 
     /// /proc, /sys and the guest's /dev (with /dev/pts and /dev/shm) inside the root.
     /// Failures are logged only: a process that needs none of them still runs.
-    /// (With namespaces and pivot_root these become the spec's mounts.)
     private func mountPseudoFilesystems(under root: String) {
         let mounts: [(source: String, target: String, type: String?, flags: Int)] = [
             ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC),

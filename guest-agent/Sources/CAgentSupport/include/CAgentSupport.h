@@ -46,8 +46,9 @@ struct hull_spawn_request {
 };
 
 struct hull_spawn_failure {
-    int stage;  // enum hull_spawn_stage
+    int stage;  // enum hull_spawn_stage, or enum hull_container_stage
     int error;  // errno
+    int index;  // which entry of a list the stage concerns (a mount, a path, a capability)
 };
 
 /// Forks a child that applies `request` and execs. Returns the child's pid and stores in
@@ -59,6 +60,126 @@ pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd);
 /// (returns 1 and fills `*failure`). Closes `result_fd`. Returns -1 with errno on a read
 /// error.
 int hull_spawn_result(int result_fd, struct hull_spawn_failure *failure);
+
+// ---- container start ----------------------------------------------------------------
+
+/// Where a container's child stopped before it could exec; `index` in the failure names
+/// the entry of the list concerned (marked "[i]").
+enum hull_container_stage {
+    HULL_CONTAINER_STAGE_SIGNALS = 1,
+    HULL_CONTAINER_STAGE_SETSID,
+    HULL_CONTAINER_STAGE_STDIO,
+    HULL_CONTAINER_STAGE_PROPAGATION,           // making every mount private
+    HULL_CONTAINER_STAGE_BIND_SOURCE,           // [mount] cloning a bind mount's source
+    HULL_CONTAINER_STAGE_ROOTFS,                // cloning the root filesystem's mount
+    HULL_CONTAINER_STAGE_DETACH,                // [guest mount] unmounting the guest's mounts
+    HULL_CONTAINER_STAGE_GUEST_ROOT_READONLY,   // making the guest's own root read-only here
+    HULL_CONTAINER_STAGE_ENTER_ROOT,            // moving the root onto / and chroot
+    HULL_CONTAINER_STAGE_MOUNT_POINT,           // [mount] creating the mount point
+    HULL_CONTAINER_STAGE_MOUNT,                 // [mount]
+    HULL_CONTAINER_STAGE_MOUNT_FLAGS,           // [mount] remount of a bind with its flags
+    HULL_CONTAINER_STAGE_MOUNT_PROPAGATION,     // [mount]
+    HULL_CONTAINER_STAGE_DEVICE,                // [device] populating /dev
+    HULL_CONTAINER_STAGE_SYSCTL,                // [sysctl]
+    HULL_CONTAINER_STAGE_MASK,                  // [masked path]
+    HULL_CONTAINER_STAGE_READONLY_PATH,         // [read-only path]
+    HULL_CONTAINER_STAGE_HOSTNAME,
+    HULL_CONTAINER_STAGE_CONSOLE,               // creating the terminal in the container
+    HULL_CONTAINER_STAGE_CONSOLE_SEND,          // handing its master to the agent
+    HULL_CONTAINER_STAGE_CONTROLLING_TERMINAL,
+    HULL_CONTAINER_STAGE_CWD_CREATE,
+    HULL_CONTAINER_STAGE_CWD,
+    HULL_CONTAINER_STAGE_ROOT_READONLY,
+    HULL_CONTAINER_STAGE_RLIMIT,                // [rlimit]
+    HULL_CONTAINER_STAGE_NO_NEW_PRIVILEGES,
+    HULL_CONTAINER_STAGE_BOUNDING,              // [capability number]
+    HULL_CONTAINER_STAGE_KEEP_CAPABILITIES,
+    HULL_CONTAINER_STAGE_GROUPS,
+    HULL_CONTAINER_STAGE_GID,
+    HULL_CONTAINER_STAGE_UID,
+    HULL_CONTAINER_STAGE_CAPABILITIES,
+    HULL_CONTAINER_STAGE_AMBIENT,               // [capability number; -1 clearing the set]
+    HULL_CONTAINER_STAGE_EXEC,
+};
+
+/// At most this many mounts per container (the child keeps one descriptor per mount on
+/// its stack).
+#define HULL_CONTAINER_MAX_MOUNTS 128
+
+/// One entry of the spec's `mounts`, translated by the agent.
+struct hull_container_mount {
+    const char *destination;  // absolute, inside the container
+    const char *type;         // mount(2)'s filesystem type; unused for binds
+    const char *source;       // for a bind: a path in the guest
+    unsigned long flags;      // MS_* (for a bind: applied by a remount when non-zero)
+    const char *data;         // NULL or the filesystem's comma-separated options
+    int bind;                 // 0, 1 (bind) or 2 (rbind: with the mounts below the source)
+    unsigned long propagation;  // 0, or MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE [| MS_REC]
+    int is_file;              // the mount point is a file (a bind of a non-directory)
+};
+
+struct hull_container_rlimit {
+    int resource;  // RLIMIT_*
+    unsigned long long soft;
+    unsigned long long hard;
+};
+
+/// A container: new namespaces, its own root with the spec's mounts, identity and
+/// confinement. Everything is prepared by the agent; the child only makes system calls.
+struct hull_container_request {
+    const char *const *candidates;  // paths to execve in order, searched inside the root
+    char *const *argv;
+    char *const *envp;
+    int clone_flags;                // CLONE_NEW* (never CLONE_NEWUSER)
+    const char *rootfs;             // where the container's root filesystem is mounted in the guest
+    const char *const *guest_mounts;  // NULL-terminated: the guest's mounts directly on its root
+    const struct hull_container_mount *mounts;
+    int mount_count;
+    int populate_dev;               // a tmpfs went on /dev: create the standard nodes and links
+    const char *const *sysctl_paths;   // under /proc/sys
+    const char *const *sysctl_values;
+    int sysctl_count;
+    const char *const *masked_paths;
+    int masked_count;
+    const char *const *readonly_paths;
+    int readonly_count;
+    const char *hostname;           // NULL keeps it
+    int readonly_root;
+    const char *cwd;
+    const struct hull_container_rlimit *rlimits;
+    int rlimit_count;
+    unsigned int umask;
+    int no_new_privileges;
+    unsigned int uid;
+    unsigned int gid;
+    const unsigned int *groups;     // supplementary groups
+    int group_count;
+    unsigned long long cap_bounding;
+    unsigned long long cap_effective;
+    unsigned long long cap_permitted;
+    unsigned long long cap_inheritable;
+    unsigned long long cap_ambient;
+    int cap_last;                   // the highest capability the kernel knows
+    int stdin_fd;                   // unused with `console`
+    int stdout_fd;
+    int stderr_fd;
+    /// Non-zero: create the process's terminal in the container's own /dev/ptmx, make it
+    /// the controlling terminal and stdio, and send its master to the agent.
+    int console;
+    unsigned short rows;
+    unsigned short columns;
+};
+
+/// Clones a child into the requested namespaces (it is PID 1 of a new pid namespace)
+/// that sets up the container and execs. Returns its pid (in the agent's namespace) and
+/// stores in `*result_fd` the agent's end of the report channel for
+/// `hull_container_result`. -1 with errno when no child was created.
+pid_t hull_spawn_container(const struct hull_container_request *request, int *result_fd);
+
+/// Blocks until the container's child has exec'd (returns 0, with the terminal's master
+/// in `*console_fd` when one was asked for, else -1) or failed (returns 1 and fills
+/// `*failure`). Closes `result_fd`. -1 with errno on a read error.
+int hull_container_result(int result_fd, struct hull_spawn_failure *failure, int *console_fd);
 
 // ---- children -----------------------------------------------------------------------
 
@@ -105,6 +226,10 @@ void hull_set_thread_name(const char *name);
 
 /// Marks every descriptor from `first` up close-on-exec (close_range); 0 or -1 with errno.
 int hull_cloexec_from(int first);
+
+/// openat2(RESOLVE_IN_ROOT): opens `path` for reading as if `root_fd` were /, so that
+/// symbolic links in an image cannot lead out of it. -1 with errno.
+int hull_open_in_root(int root_fd, const char *path);
 
 #ifdef __cplusplus
 }

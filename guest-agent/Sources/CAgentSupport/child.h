@@ -1,0 +1,24 @@
+// Pieces shared by the two ways a child is started (spawn.c: a plain fork into a chroot;
+// container.c: a clone into new namespaces). Everything here runs between fork and exec
+// and is async-signal-safe. Private to CAgentSupport.
+#ifndef HULL_CHILD_H
+#define HULL_CHILD_H
+
+#define HULL_HIDDEN __attribute__((visibility("hidden")))
+
+/// Reports `stage` (with `index`, the entry of a list it concerns) and errno to the
+/// agent through `report_fd`, then exits 127.
+HULL_HIDDEN __attribute__((noreturn)) void hull_child_fail(int report_fd, int stage, int index);
+
+/// Default dispositions for every signal and an empty mask (the agent ignores SIGPIPE,
+/// and ignored signals stay ignored across exec). 0 or -1.
+HULL_HIDDEN int hull_child_reset_signals(void);
+
+/// Makes `in`, `out` and `err` the descriptors 0, 1 and 2, inheritable. 0 or -1.
+HULL_HIDDEN int hull_child_install_stdio(int in, int out, int err);
+
+/// execvp semantics over a candidate list; reports `exec_stage` on failure.
+HULL_HIDDEN __attribute__((noreturn)) void hull_child_exec(const char *const *candidates, char *const *argv,
+                                                           char *const *envp, int report_fd, int exec_stage);
+
+#endif
