@@ -4,6 +4,8 @@
 #ifndef HULL_CHILD_H
 #define HULL_CHILD_H
 
+#include <sys/types.h>
+
 #define HULL_HIDDEN __attribute__((visibility("hidden")))
 
 /// Reports `stage` (with `index`, the entry of a list it concerns) and errno to the
@@ -20,5 +22,13 @@ HULL_HIDDEN int hull_child_install_stdio(int in, int out, int err);
 /// execvp semantics over a candidate list; reports `exec_stage` on failure.
 HULL_HIDDEN __attribute__((noreturn)) void hull_child_exec(const char *const *candidates, char *const *argv,
                                                            char *const *envp, int report_fd, int exec_stage);
+
+/// Starts a child — a plain fork when `clone_flags` is 0, else a raw clone that also enters
+/// new namespaces (the child is then PID 1 of its pid namespace) — that runs
+/// `body(request, report[1])` and never returns. The parent closes report[1] and keeps
+/// report[0] as *result_fd; on failure it closes both and returns -1 with errno kept.
+HULL_HIDDEN pid_t hull_child_start(unsigned long clone_flags, int report[2],
+                                   void (*body)(const void *request, int report_fd),
+                                   const void *request, int *result_fd);
 
 #endif

@@ -388,6 +388,10 @@ static void run_container(const struct hull_container_request *r, int report) {
     hull_child_exec(r->candidates, r->argv, r->envp, report, HULL_CONTAINER_STAGE_EXEC);
 }
 
+static void container_body(const void *request, int report_fd) {
+    run_container((const struct hull_container_request *)request, report_fd);
+}
+
 pid_t hull_spawn_container(const struct hull_container_request *request, int *result_fd) {
     if (request->mount_count < 0 || request->mount_count > HULL_CONTAINER_MAX_MOUNTS) {
         errno = E2BIG;
@@ -397,24 +401,7 @@ pid_t hull_spawn_container(const struct hull_container_request *request, int *re
     // end reads end-of-file once the exec closed the child's end.
     int report[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) < 0) return -1;
-    // A raw clone is a fork that also enters new namespaces; the child is PID 1 of its
-    // pid namespace. (glibc's clone wrapper wants a separate stack; this shares nothing.)
-    unsigned long flags = (unsigned long)request->clone_flags | SIGCHLD;
-    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0UL);
-    if (pid < 0) {
-        int saved = errno;
-        close(report[0]);
-        close(report[1]);
-        errno = saved;
-        return -1;
-    }
-    if (pid == 0) {
-        close(report[0]);
-        run_container(request, report[1]);
-    }
-    close(report[1]);
-    *result_fd = report[0];
-    return pid;
+    return hull_child_start((unsigned long)request->clone_flags, report, container_body, request, result_fd);
 }
 
 int hull_container_result(int result_fd, struct hull_spawn_failure *failure, int *console_fd) {

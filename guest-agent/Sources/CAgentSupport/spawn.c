@@ -3,6 +3,7 @@
 // exec the child of a multi-threaded process may only make async-signal-safe calls: no
 // malloc, no locks, no Swift. Everything the child needs was prepared by the parent.
 #define _GNU_SOURCE
+#include <sys/syscall.h>
 #include "CAgentSupport.h"
 #include "child.h"
 
@@ -119,10 +120,12 @@ static void run_child(const struct hull_spawn_request *r, int report_fd) {
     hull_child_exec(r->candidates, r->argv, r->envp, report_fd, HULL_SPAWN_STAGE_EXEC);
 }
 
-pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd) {
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) < 0) return -1;
-    pid_t pid = fork();
+pid_t hull_child_start(unsigned long clone_flags, int report[2],
+                       void (*body)(const void *request, int report_fd),
+                       const void *request, int *result_fd) {
+    // A raw clone with only SIGCHLD is fork(); with CLONE_NEW* flags it also enters new
+    // namespaces. (glibc's clone wrapper wants a separate stack; this shares nothing.)
+    pid_t pid = clone_flags == 0 ? fork() : (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
     if (pid < 0) {
         int saved = errno;
         close(report[0]);
@@ -132,11 +135,21 @@ pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd) {
     }
     if (pid == 0) {
         close(report[0]);
-        run_child(request, report[1]);
+        body(request, report[1]);
     }
     close(report[1]);
     *result_fd = report[0];
     return pid;
+}
+
+static void spawn_body(const void *request, int report_fd) {
+    run_child((const struct hull_spawn_request *)request, report_fd);
+}
+
+pid_t hull_spawn(const struct hull_spawn_request *request, int *result_fd) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) return -1;
+    return hull_child_start(0, report, spawn_body, request, result_fd);
 }
 
 int hull_spawn_result(int result_fd, struct hull_spawn_failure *failure) {
