@@ -48,17 +48,11 @@ extension ProcessLauncher {
         var request = ContainerRequest.make(plan: plan, user: user, root: root, guestMounts: guestMounts,
                                             stdio: stdio, windowSize: size, arena: arena)
         var resultFD: Int32 = -1
-        let registered = table.register(process) { hull_spawn_container(&request, &resultFD) }
-        stdio.closeChildEnds()
         let pid: pid_t
-        switch registered {
-        case .success(let p):
-            pid = p
-        case .failure(let error):
-            process.discard()
-            return .failure(AgentError("starting the container: \(error)"))
+        switch table.start(process, stdio: stdio, reaper: reaper, fork: { hull_spawn_container(&request, &resultFD) }) {
+        case .success(let p): pid = p
+        case .failure(let error): return .failure(AgentError("starting the container: \(error)"))
         }
-        reaper.childSpawned()
 
         var failure = hull_spawn_failure()
         var console: Int32 = -1

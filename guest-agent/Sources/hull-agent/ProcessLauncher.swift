@@ -67,17 +67,11 @@ struct ProcessLauncher: Sendable {
             stderr_fd: stdio.childErrorOutput,
             terminal: stdio.isTerminal ? 1 : 0)
         var resultFD: Int32 = -1
-        let registered = table.register(process) { hull_spawn(&request, &resultFD) }
-        stdio.closeChildEnds()
         let pid: pid_t
-        switch registered {
-        case .success(let p):
-            pid = p
-        case .failure(let error):
-            process.discard()
-            return .failure(error)
+        switch table.start(process, stdio: stdio, reaper: reaper, fork: { hull_spawn(&request, &resultFD) }) {
+        case .success(let p): pid = p
+        case .failure(let error): return .failure(error)
         }
-        reaper.childSpawned()
 
         var failure = hull_spawn_failure()
         let outcome = hull_spawn_result(resultFD, &failure)

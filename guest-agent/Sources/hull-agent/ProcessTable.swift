@@ -34,6 +34,22 @@ final class ProcessTable: Sendable {
 
     /// Runs `fork` (which returns a pid or -1 with errno) with the table locked and
     /// records the child before the reaper can see it.
+    /// Starts a child for `process` the one way both launchers need: registered before it
+    /// exists (so the reaper cannot miss its exit), the child's ends of its stdio closed in
+    /// the agent afterwards, the reaper told; on failure the process is discarded.
+    func start(_ process: ContainerProcess, stdio: ProcessStdio, reaper: Reaper,
+               fork: () -> pid_t) -> Result<pid_t, AgentError> {
+        let registered = register(process, fork: fork)
+        stdio.closeChildEnds()
+        switch registered {
+        case .success:
+            reaper.childSpawned()
+        case .failure:
+            process.discard()
+        }
+        return registered
+    }
+
     func register(_ process: ContainerProcess, fork: () -> pid_t) -> Result<pid_t, AgentError> {
         state.withLock { s in
             guard s.byStream[process.stream] == nil else {
