@@ -10,11 +10,15 @@ let package = Package(
     products: [
         .executable(name: "hull", targets: ["hull"]),
         .executable(name: "hull-agent", targets: ["hull-agent"]),
+        .executable(name: "hulld", targets: ["hulld"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
@@ -32,8 +36,26 @@ let package = Package(
             "HullLibvirt", "HullProtocol", "HullImages",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
+        // The host service and its API: wire types (HullAPI) shared by the daemon
+        // (HullDaemon, hulld) and its client (HullClient, used by the CLI).
+        .target(name: "HullAPI", path: "Sources/HullAPI"),
+        .target(name: "HullDaemon", dependencies: [
+            "HullAPI", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/HullDaemon"),
+        .executableTarget(name: "hulld", dependencies: [
+            "HullDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/hulld"),
+        .target(name: "HullClient", dependencies: [
+            "HullAPI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Sources/HullClient"),
         .executableTarget(name: "hull", dependencies: [
-            "HullRuntime", "HullImages",
+            "HullRuntime", "HullImages", "HullClient", "HullAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/hull"),
@@ -47,7 +69,8 @@ let package = Package(
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
-        .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt"]),
+        .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI"]),
+        .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,41 +35,16 @@ public struct ContainerRunner: Sendable {
         func phase(_ name: String) {
             logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)"])
         }
-        let image = try GuestImage.locate(paths)
         let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
-        let guestName = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
-        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: runDir) }
-
-        let disks = RootfsDiskBuilder(paths: paths)
-        let (base, defaults) = try disks.baseDisk(for: options.rootfs, scratch: runDir)
-        let hostname = options.container.hostname ?? id.short
-        let runtimeSpec = try RuntimeSpecBuilder.build(
-            image: defaults, flags: options.container, hostname: hostname, consoleSize: options.windowSize)
-        let overlay = runDir.appendingPathComponent("rootfs.qcow2")
-        try disks.overlay(base: base, at: overlay)
-        phase("root disk ready")
-
-        // The container's OCI runtime spec, as the guest will execute it.
-        try MessageCoding.prettyJSON(runtimeSpec).write(to: runDir.appendingPathComponent("config.json"))
-
-        let vm = try await GuestVM.boot(id: guestName, config: options.guest, rootDisk: overlay, image: image,
-                                        runDirectory: runDir, libvirt: libvirt, logger: logger)
+        let container = try await GuestContainer.launch(
+            id: id, options: options, runDirectory: runDir, stdio: stdio, paths: paths, libvirt: libvirt,
+            logger: logger, phase: phase)
+        let vm = container.vm
+        let process = container.process
         defer { vm.destroy() }
-
-        let spec = ProcessSpec(
-            argv: runtimeSpec.process.args, env: runtimeSpec.process.env ?? [], cwd: runtimeSpec.process.cwd,
-            rootDevice: "/dev/vda", stdin: options.interactive, terminal: options.container.tty,
-            windowSize: options.windowSize, hostname: hostname, runtimeSpec: runtimeSpec)
-        let process: GuestProcess
-        do {
-            process = try await vm.agent.start(spec, stdio: stdio)
-        } catch AgentError.remote(let message) {
-            throw RunError.startFailed(message)
-        }
-        phase("process started")
         started(process)
         do {
             let status = try await process.wait()
@@ -110,6 +85,10 @@ public enum RunError: Error, CustomStringConvertible {
 public struct ContainerID: Sendable, Hashable {
     public let full: String
     public var short: String { String(full.prefix(12)) }
+
+    public init(full: String) {
+        self.full = full
+    }
 
     public static func generate() -> ContainerID {
         var rng = SystemRandomNumberGenerator()

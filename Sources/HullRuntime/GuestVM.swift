@@ -31,7 +31,8 @@ public final class GuestVM: Sendable {
     /// Defines and starts a transient domain, then waits for the agent's handshake.
     /// On failure the domain is destroyed and the error carries the console log.
     public static func boot(id: String, config: GuestConfig, rootDisk: URL?, image: GuestImage,
-                            runDirectory: URL, libvirt: LibvirtConnection, logger: Logger) async throws -> GuestVM {
+                            runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
+                            autodestroy: Bool = true) async throws -> GuestVM {
         let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
         let name = domainName(for: id)
         let console = runDirectory.appendingPathComponent(consoleLogName)
@@ -64,8 +65,9 @@ public final class GuestVM: Sendable {
         let started = ContinuousClock.now
         let domain: LibvirtDomain
         do {
-            // Autodestroy: if this process dies, libvirt destroys the guest with it.
-            domain = try libvirt.createTransient(xml: xml, autodestroy: true)
+            // Autodestroy (one-shot `hull run`): if this process dies, libvirt destroys the
+            // guest with it. hulld's guests outlive hulld instead.
+            domain = try libvirt.createTransient(xml: xml, autodestroy: autodestroy)
         } catch {
             throw GuestBootError(domainName: name, reason: "libvirt could not start it: \(error)",
                                  consoleLog: consoleTail(console))

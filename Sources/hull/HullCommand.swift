@@ -15,7 +15,9 @@ struct HullCommand: AsyncParsableCommand {
             Files live under $HULL_HOME (default /var/lib/hull). Set HULL_ACCEL=kvm|tcg to \
             force the accelerator and HULL_LOG_LEVEL=debug for details.
             """,
-        subcommands: [RunCommand.self, ImageCommand.self, DoctorCommand.self])
+        subcommands: [RunCommand.self, StartCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self,
+                      RestartCommand.self, KillCommand.self, WaitCommand.self, RemoveCommand.self,
+                      InspectCommand.self, ImageCommand.self, DoctorCommand.self])
 }
 
 /// Options every subcommand takes.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import HullAPI
+import HullClient
 import HullProtocol
 import HullRuntime
 import Logging
@@ -32,6 +34,11 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits (always the case until containers are kept by hulld).")
     var remove = false
+
+    @Flag(name: [.customShort("d"), .customLong("detach")], help: "Run in the background under hulld and print the container id (see hull logs/ps/stop/rm).")
+    var detach = false
+
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Keep stdin open and send it to the command.")
     var interactive = false
@@ -119,6 +126,32 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         _ = try noNewPrivileges()
+        if detach {
+            if remove { throw ValidationError("--rm with -d is not supported yet: remove the container with `hull rm` once it exited") }
+            if rootfs != nil { throw ValidationError("--rootfs works only in the foreground; with -d, load the rootfs as an image (hull image load)") }
+            if !kernelArgs.isEmpty { throw ValidationError("--kernel-arg works only in the foreground") }
+        }
+    }
+
+    /// `-d`: the same container, created and started by hulld.
+    func runDetached() async throws {
+        let request = CreateContainerRequest(
+            image: arguments[0], command: Array(arguments.dropFirst()), entrypoint: entrypoint,
+            env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
+            name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
+            noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
+            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout)
+        let client = try await daemon.client()
+        try await reportingErrors {
+            let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
+            do {
+                _ = try await client.call(.POST, "/v1/containers/\(created.id)/start")
+            } catch let error as DaemonClientError {
+                // Docker keeps a container that failed to start; its state says why.
+                throw DaemonClientError(status: error.status, message: "\(error.message) (container \(created.id.prefix(12)) kept: hull rm it)")
+            }
+            print(created.id)
+        }
     }
 
     func noNewPrivileges() throws -> Bool {
@@ -134,6 +167,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if detach { return try await runDetached() }
         global.bootstrapLogging()
         let logger = Logger(label: "hull")
         var command = arguments

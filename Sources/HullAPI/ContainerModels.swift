@@ -1,0 +1,227 @@
+import Foundation
+
+/// Wire types of hulld's HTTP+JSON API (docs/api.md, docs/openapi.yaml). Shared by the
+/// daemon and its client; they carry no behaviour.
+
+/// `POST /v1/containers`: what `hull create` / `hull run -d` ask for. Mirrors `hull run`'s flags.
+public struct CreateContainerRequest: Codable, Sendable, Equatable {
+    public var image: String
+    /// The command after IMAGE (Docker's Cmd); empty uses the image's.
+    public var command: [String]
+    /// `--entrypoint`; "" clears the image's.
+    public var entrypoint: String?
+    public var env: [String]
+    public var workdir: String?
+    public var user: String?
+    public var name: String?
+    public var hostname: String?
+    public var readOnly: Bool
+    public var tmpfs: [String]
+    public var tty: Bool
+    /// Keep stdin open (`-i`): the main process reads what clients POST to its stdin.
+    public var openStdin: Bool
+    public var noNewPrivileges: Bool
+    /// Memory for the container in MiB (the guest gets this plus its own overhead).
+    public var memoryMiB: Int?
+    public var cpus: Double?
+    /// Seconds `stop` waits after SIGTERM before SIGKILL (default 10).
+    public var stopTimeout: Double?
+    /// "kvm" or "tcg"; nil decides from the host.
+    public var accel: String?
+    public var bootTimeout: Double?
+
+    public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
+                workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
+                readOnly: Bool = false, tmpfs: [String] = [], tty: Bool = false, openStdin: Bool = false,
+                noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
+                stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil) {
+        self.image = image
+        self.command = command
+        self.entrypoint = entrypoint
+        self.env = env
+        self.workdir = workdir
+        self.user = user
+        self.name = name
+        self.hostname = hostname
+        self.readOnly = readOnly
+        self.tmpfs = tmpfs
+        self.tty = tty
+        self.openStdin = openStdin
+        self.noNewPrivileges = noNewPrivileges
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.stopTimeout = stopTimeout
+        self.accel = accel
+        self.bootTimeout = bootTimeout
+    }
+
+    // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        image = try c.decode(String.self, forKey: .image)
+        command = try c.decodeIfPresent([String].self, forKey: .command) ?? []
+        entrypoint = try c.decodeIfPresent(String.self, forKey: .entrypoint)
+        env = try c.decodeIfPresent([String].self, forKey: .env) ?? []
+        workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
+        user = try c.decodeIfPresent(String.self, forKey: .user)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
+        readOnly = try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
+        tmpfs = try c.decodeIfPresent([String].self, forKey: .tmpfs) ?? []
+        tty = try c.decodeIfPresent(Bool.self, forKey: .tty) ?? false
+        openStdin = try c.decodeIfPresent(Bool.self, forKey: .openStdin) ?? false
+        noNewPrivileges = try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges) ?? false
+        memoryMiB = try c.decodeIfPresent(Int.self, forKey: .memoryMiB)
+        cpus = try c.decodeIfPresent(Double.self, forKey: .cpus)
+        stopTimeout = try c.decodeIfPresent(Double.self, forKey: .stopTimeout)
+        accel = try c.decodeIfPresent(String.self, forKey: .accel)
+        bootTimeout = try c.decodeIfPresent(Double.self, forKey: .bootTimeout)
+    }
+}
+
+public struct CreatedContainer: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// Lifecycle states; every transition is stored before it is acted on.
+public enum ContainerState: String, Codable, Sendable, CaseIterable {
+    case created, starting, running, stopping, exited, removing
+}
+
+/// One row of `GET /v1/containers` and the body of `GET /v1/containers/{id}`.
+public struct ContainerInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var image: String
+    public var command: [String]
+    public var state: ContainerState
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var exitCode: Int32?
+    /// Why the container exited when it was not its own doing: "killed by hull stop",
+    /// "guest destroyed outside hull", "hulld found the guest gone after a restart", …
+    public var exitReason: String?
+    /// The libvirt domain holding the guest.
+    public var domain: String
+    public var isolation: String
+    public var tty: Bool
+    public var openStdin: Bool
+    public var request: CreateContainerRequest
+
+    public init(id: String, name: String, image: String, command: [String], state: ContainerState,
+                createdAt: Date, startedAt: Date?, finishedAt: Date?, exitCode: Int32?, exitReason: String?,
+                domain: String, isolation: String, tty: Bool, openStdin: Bool, request: CreateContainerRequest) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.command = command
+        self.state = state
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.exitCode = exitCode
+        self.exitReason = exitReason
+        self.domain = domain
+        self.isolation = isolation
+        self.tty = tty
+        self.openStdin = openStdin
+        self.request = request
+    }
+}
+
+public struct WaitResult: Codable, Sendable, Equatable {
+    public var exitCode: Int32
+    public var exitReason: String?
+    public init(exitCode: Int32, exitReason: String?) {
+        self.exitCode = exitCode
+        self.exitReason = exitReason
+    }
+}
+
+/// `POST /v1/containers/{id}/exec`.
+public struct ExecRequest: Codable, Sendable, Equatable {
+    public var command: [String]
+    public var env: [String]
+    public var workdir: String?
+    public var tty: Bool
+    public var openStdin: Bool
+    public var rows: UInt16?
+    public var columns: UInt16?
+
+    public init(command: [String], env: [String] = [], workdir: String? = nil, tty: Bool = false,
+                openStdin: Bool = false, rows: UInt16? = nil, columns: UInt16? = nil) {
+        self.command = command
+        self.env = env
+        self.workdir = workdir
+        self.tty = tty
+        self.openStdin = openStdin
+        self.rows = rows
+        self.columns = columns
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        command = try c.decode([String].self, forKey: .command)
+        env = try c.decodeIfPresent([String].self, forKey: .env) ?? []
+        workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
+        tty = try c.decodeIfPresent(Bool.self, forKey: .tty) ?? false
+        openStdin = try c.decodeIfPresent(Bool.self, forKey: .openStdin) ?? false
+        rows = try c.decodeIfPresent(UInt16.self, forKey: .rows)
+        columns = try c.decodeIfPresent(UInt16.self, forKey: .columns)
+    }
+}
+
+public struct ExecCreated: Codable, Sendable, Equatable {
+    public var execID: String
+    public init(execID: String) { self.execID = execID }
+}
+
+public struct ExecInfo: Codable, Sendable, Equatable {
+    public var execID: String
+    public var containerID: String
+    public var command: [String]
+    public var running: Bool
+    public var exitCode: Int32?
+    public init(execID: String, containerID: String, command: [String], running: Bool, exitCode: Int32?) {
+        self.execID = execID
+        self.containerID = containerID
+        self.command = command
+        self.running = running
+        self.exitCode = exitCode
+    }
+}
+
+public struct ResizeBody: Codable, Sendable, Equatable {
+    public var rows: UInt16
+    public var columns: UInt16
+    public init(rows: UInt16, columns: UInt16) {
+        self.rows = rows
+        self.columns = columns
+    }
+}
+
+/// Every 4xx/5xx answer: `{"message": "..."}`.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
+public struct VersionInfo: Codable, Sendable, Equatable {
+    public var version: String
+    public var apiVersion: String
+    public init(version: String, apiVersion: String) {
+        self.version = version
+        self.apiVersion = apiVersion
+    }
+}
+
+public enum HullAPIVersion {
+    public static let daemon = "0.2.0"
+    public static let api = "v1"
+}

@@ -1,0 +1,211 @@
+import Foundation
+import HTTPTypes
+import HullAPI
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// hulld's HTTP+JSON API on a unix socket (docs/api.md, docs/openapi.yaml).
+struct APIServer {
+    /// Request bodies above this are refused with 413.
+    static let maxBody = 1 << 20
+
+    let manager: ContainerManager
+    let logger: Logger
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/version") { _, _ in
+            APIResponse.json(VersionInfo(version: HullAPIVersion.daemon, apiVersion: HullAPIVersion.api))
+        }
+        router.get("/v1/containers") { request, _ in
+            await APIResponse.handle {
+                let all = try Query.bool(request, "all") ?? false
+                return APIResponse.json(try manager.list(all: all))
+            }
+        }
+        router.post("/v1/containers") { request, _ in
+            await APIResponse.handle {
+                let body = try await Body.decode(CreateContainerRequest.self, from: request)
+                return APIResponse.json(try manager.create(body), status: .created)
+            }
+        }
+        router.get("/v1/containers/:id") { request, context in
+            await APIResponse.handle {
+                APIResponse.json(try manager.record(try Path.id(context)).info)
+            }
+        }
+        router.delete("/v1/containers/:id") { request, context in
+            await APIResponse.handle {
+                try await manager.remove(try Path.id(context), force: try Query.bool(request, "force") ?? false)
+                return APIResponse.noContent
+            }
+        }
+        router.post("/v1/containers/:id/start") { _, context in
+            await APIResponse.handle {
+                try await manager.start(try Path.id(context))
+                return APIResponse.noContent
+            }
+        }
+        router.post("/v1/containers/:id/stop") { request, context in
+            await APIResponse.handle {
+                try await manager.stop(try Path.id(context), timeout: try Query.seconds(request, "timeout"))
+                return APIResponse.noContent
+            }
+        }
+        router.post("/v1/containers/:id/restart") { request, context in
+            await APIResponse.handle {
+                try await manager.restart(try Path.id(context), timeout: try Query.seconds(request, "timeout"))
+                return APIResponse.noContent
+            }
+        }
+        router.post("/v1/containers/:id/kill") { request, context in
+            await APIResponse.handle {
+                let signal = try SignalName.parse(request.uri.queryParameters["signal"].map(String.init) ?? "KILL")
+                try await manager.kill(try Path.id(context), signal: signal)
+                return APIResponse.noContent
+            }
+        }
+        router.post("/v1/containers/:id/wait") { _, context in
+            await APIResponse.handle {
+                APIResponse.json(try await manager.wait(try Path.id(context)))
+            }
+        }
+        router.post("/v1/containers/:id/resize") { request, context in
+            await APIResponse.handle {
+                let size = try await Body.decode(ResizeBody.self, from: request)
+                try await manager.resize(try Path.id(context), rows: size.rows, columns: size.columns)
+                return APIResponse.noContent
+            }
+        }
+        router.get("/v1/containers/:id/logs") { request, context in
+            await APIResponse.handle {
+                var query = LogQuery()
+                query.follow = try Query.bool(request, "follow") ?? false
+                query.timestamps = try Query.bool(request, "timestamps") ?? false
+                query.stdout = try Query.bool(request, "stdout") ?? true
+                query.stderr = try Query.bool(request, "stderr") ?? true
+                if let tail = request.uri.queryParameters["tail"], tail != "all" {
+                    guard let n = Int(tail), n >= 0 else { throw DaemonError.badRequest("tail must be a number or \"all\", not \(tail)") }
+                    query.tail = n
+                }
+                return APIResponse.stream(try manager.logStream(try Path.id(context), query: query))
+            }
+        }
+        router.post("/v1/containers/:id/stdin") { request, context in
+            await APIResponse.handle {
+                let (_, running) = try manager.running(try Path.id(context))
+                try await StdinUpload.copy(request, to: running.pipes, claim: running.claimStdin)
+                return APIResponse.noContent
+            }
+        }
+
+        return router
+    }
+}
+
+enum Path {
+    static func id(_ context: BasicRequestContext) throws -> String {
+        guard let id = context.parameters.get("id"), !id.isEmpty else { throw DaemonError.badRequest("missing container id") }
+        return id
+    }
+}
+
+enum Query {
+    static func bool(_ request: Request, _ name: String) throws -> Bool? {
+        guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
+        switch value.lowercased() {
+        case "1", "true", "yes", "": return true
+        case "0", "false", "no": return false
+        default: throw DaemonError.badRequest("\(name) must be true or false, not \(value)")
+        }
+    }
+
+    static func seconds(_ request: Request, _ name: String) throws -> Double? {
+        guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let n = Double(value), n >= 0, n.isFinite else {
+            throw DaemonError.badRequest("\(name) must be a number of seconds, not \(value)")
+        }
+        return n
+    }
+}
+
+enum Body {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: APIServer.maxBody)
+        } catch {
+            throw DaemonError.tooLarge("the request body is over \(APIServer.maxBody) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw DaemonError.badRequest("bad request body: \"\(key.stringValue)\" is missing")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw DaemonError.badRequest("bad request body: \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(type)")
+        } catch {
+            throw DaemonError.badRequest("bad request body: not valid JSON for this call (\(error))")
+        }
+    }
+}
+
+enum APIResponse {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static var noContent: Response { Response(status: .noContent) }
+
+    static func error(_ error: DaemonError) -> Response {
+        json(APIErrorBody(message: error.description), status: HTTPResponse.Status(code: error.status))
+    }
+
+    /// Runs a handler; every error becomes a JSON error answer, never a crash.
+    static func handle(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as DaemonError {
+            return APIResponse.error(error)
+        } catch {
+            return APIResponse.error(.failed("\(error)"))
+        }
+    }
+
+    static let streamContentType = "application/vnd.hull.raw-stream"
+
+    static func stream(_ frames: AsyncStream<OutputFrame>) -> Response {
+        Response(status: .ok, headers: [.contentType: streamContentType],
+                 body: ResponseBody { writer in
+                     for await frame in frames {
+                         try await writer.write(ByteBuffer(bytes: frame.encoded()))
+                     }
+                     try await writer.finish(nil)
+                 })
+    }
+}
+
+/// Streams a request body into a process's stdin, then closes it.
+enum StdinUpload {
+    static func copy(_ request: Request, to pipes: ProcessPipes, claim: () -> Bool) async throws {
+        guard pipes.stdinWriter != nil else {
+            throw DaemonError.conflict("stdin is not open for this process (start it with -i)")
+        }
+        guard claim() else { throw DaemonError.conflict("another client already sends this process's stdin") }
+        for try await buffer in request.body {
+            try await pipes.writeStdin(Array(buffer.readableBytesView))
+        }
+        pipes.closeStdin()
+    }
+}

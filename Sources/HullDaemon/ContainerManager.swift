@@ -1,0 +1,375 @@
+import Foundation
+import HullAPI
+import HullImages
+import HullLibvirt
+import HullProtocol
+import HullRuntime
+import Logging
+import Synchronization
+
+/// Owns every container: their records in the state store, their guests while they run,
+/// their logs. Operations on one container run one at a time (`AsyncLock` per container);
+/// different containers never wait for each other.
+final class ContainerManager: Sendable {
+    let store: StateStore
+    let paths: HullPaths
+    let logger: Logger
+    let libvirt: LibvirtConnection
+
+    let live = Mutex<[String: RunningContainer]>([:])
+    private let locks = Mutex<[String: AsyncLock]>([:])
+    private let logs = Mutex<[String: LogFile]>([:])
+    private let exitWaiters = Mutex<[String: [CheckedContinuation<WaitResult, any Error>]]>([:])
+    /// Reasons from libvirt events for domains that stopped, until the exit is recorded.
+    private let domainEndings = Mutex<[String: String]>([:])
+
+    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection, logger: Logger) {
+        self.store = store
+        self.paths = paths
+        self.libvirt = libvirt
+        self.logger = logger
+    }
+
+    // MARK: Lookup
+
+    func record(_ reference: String) throws -> ContainerRecord {
+        guard let record = try store.find(reference) else { throw DaemonError.noSuchContainer(reference) }
+        return record
+    }
+
+    func list(all: Bool) throws -> [ContainerInfo] {
+        try store.all().filter { all || $0.state == .running || $0.state == .starting || $0.state == .stopping }.map(\.info)
+    }
+
+    private func lock(_ id: String) -> AsyncLock {
+        locks.withLock { l in
+            if let lock = l[id] { return lock }
+            let lock = AsyncLock()
+            l[id] = lock
+            return lock
+        }
+    }
+
+    func containerDirectory(_ id: String) -> URL {
+        paths.home.appendingPathComponent("containers/\(id)")
+    }
+
+    func mainLog(_ id: String) throws -> LogFile {
+        try logs.withLock { l in
+            if let log = l[id] { return log }
+            let log = try LogFile(directory: containerDirectory(id), name: "main")
+            l[id] = log
+            return log
+        }
+    }
+
+    // MARK: Create
+
+    func create(_ request: CreateContainerRequest) throws -> CreatedContainer {
+        let options = try RequestMapping.options(for: request)
+        let id = ContainerID.generate()
+        let name = request.name ?? id.short
+        if try store.nameTaken(name) {
+            throw DaemonError.conflict("the name \"\(name)\" is already in use by another container: remove it or choose another --name")
+        }
+        // The image must exist now, not at start (Docker: create fails on a missing image).
+        if case .image(let reference) = options.rootfs {
+            do {
+                _ = try ImageStore(home: paths.home).resolve(reference)
+            } catch {
+                throw DaemonError.notFound("\(error)")
+            }
+        }
+        let record = ContainerRecord(
+            id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
+            startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
+            domain: GuestVM.domainName(for: name), isolation: "vm", request: request, mainStream: nil)
+        try store.insert(record)
+        _ = try mainLog(id.full)
+        logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(request.image)"])
+        return CreatedContainer(id: id.full, name: name)
+    }
+
+    // MARK: Start
+
+    func start(_ reference: String) async throws {
+        let id = try record(reference).id
+        try await lock(id).run {
+            var record = try self.record(id)
+            switch record.state {
+            case .running, .starting, .stopping: throw DaemonError.conflict("container \(record.name) is already running")
+            case .removing: throw DaemonError.conflict("container \(record.name) is being removed")
+            case .created, .exited: break
+            }
+            record.state = .starting
+            record.exitCode = nil
+            record.exitReason = nil
+            record.finishedAt = nil
+            try self.store.save(record)
+            do {
+                try await self.boot(&record)
+            } catch {
+                record.state = .exited
+                record.exitCode = 125
+                record.exitReason = "start failed: \(error)"
+                record.finishedAt = Date()
+                try? self.store.save(record)
+                self.wakeWaiters(record)
+                throw DaemonError.failed("\(error)")
+            }
+        }
+    }
+
+    private func boot(_ record: inout ContainerRecord) async throws {
+        var options = try RequestMapping.options(for: record.request)
+        options.name = record.name
+        let log = try mainLog(record.id)
+        let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
+        let guest: GuestContainer
+        do {
+            guest = try await GuestContainer.launch(
+                id: ContainerID(full: record.id), options: options,
+                runDirectory: paths.runDirectory(id: String(record.id.prefix(12))), stdio: pipes.stdio,
+                paths: paths, libvirt: libvirt, logger: logger, autodestroy: false, keepOverlay: true)
+        } catch {
+            await pipes.finish()
+            throw error
+        }
+        let running = RunningContainer(guest: guest, pipes: pipes)
+        live.withLock { $0[record.id] = running }
+        record.state = .running
+        record.startedAt = Date()
+        record.mainStream = Int64(guest.process.stream)
+        try store.save(record)
+        logger.info("started", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
+        let id = record.id
+        Task { await self.watchExit(id: id, running: running) }
+    }
+
+    /// Waits for the main process to end (or the guest to die), then records the exit and
+    /// stops the guest.
+    private func watchExit(id: String, running: RunningContainer) async {
+        var code: Int32
+        var reason: String?
+        do {
+            let status = try await running.guest.process.wait()
+            code = status.shellStatus
+        } catch {
+            // The agent session ended without an exit: the guest died. libvirt's stop
+            // event says how, once libvirt has reaped QEMU (a second or more under TCG).
+            let domain = running.guest.vm.domainName
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline, domainEndings.withLock({ $0[domain] }) == nil {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            code = 137
+            reason = domainEndings.withLock { $0[domain] } ?? "the guest's agent went away: \(error)"
+        }
+        if let own = running.endReason.withLock({ $0 }), reason == nil { reason = own }
+        await running.pipes.finish()
+        for exec in running.execs.withLock({ Array($0.values) }) {
+            exec.log.finish()
+            if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }
+        }
+        await running.guest.vm.stop()
+        live.withLock { _ = $0.removeValue(forKey: id) }
+        domainEndings.withLock { _ = $0.removeValue(forKey: running.guest.vm.domainName) }
+        guard var record = try? store.find(id) else { return }
+        record.state = record.state == .removing ? .removing : .exited
+        record.exitCode = code
+        record.exitReason = reason
+        record.finishedAt = Date()
+        record.mainStream = nil
+        try? store.save(record)
+        logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
+        wakeWaiters(record)
+    }
+
+    private func wakeWaiters(_ record: ContainerRecord) {
+        let waiters = exitWaiters.withLock { $0.removeValue(forKey: record.id) } ?? []
+        for w in waiters { w.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason)) }
+    }
+
+    // MARK: Wait
+
+    func wait(_ reference: String) async throws -> WaitResult {
+        let id = try record(reference).id
+        return try await withCheckedThrowingContinuation { c in
+            exitWaiters.withLock { w in
+                // Checked under the waiters' lock so an exit recorded now cannot slip between.
+                guard let record = try? store.find(id) else {
+                    c.resume(throwing: DaemonError.noSuchContainer(reference))
+                    return
+                }
+                if record.state == .exited || record.state == .created && record.finishedAt != nil {
+                    c.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason))
+                } else {
+                    w[id, default: []].append(c)
+                }
+            }
+        }
+    }
+
+    // MARK: Stop, kill, restart
+
+    func stop(_ reference: String, timeout: Double?) async throws {
+        let record = try record(reference)
+        guard let running = live.withLock({ $0[record.id] }) else { return }  // Docker: stopping a stopped container is fine
+        let grace = timeout ?? record.request.stopTimeout ?? 10
+        try await lock(record.id).run {
+            var current = try self.record(record.id)
+            guard current.state == .running else { return }
+            current.state = .stopping
+            try self.store.save(current)
+            try? await running.guest.process.signal(SIGTERM)
+            let exited = await self.waitUntilGone(record.id, for: .milliseconds(Int64(grace * 1000)))
+            if !exited {
+                try? await running.guest.process.signal(SIGKILL)
+                if !(await self.waitUntilGone(record.id, for: .seconds(3))) {
+                    // The guest does not answer: end it; the exit watcher records that.
+                    running.endReason.withLock { $0 = "the guest did not stop in time and was destroyed" }
+                    running.guest.vm.destroy()
+                    _ = await self.waitUntilGone(record.id, for: .seconds(10))
+                }
+            }
+        }
+    }
+
+    private func waitUntilGone(_ id: String, for duration: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if live.withLock({ $0[id] }) == nil { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return live.withLock { $0[id] } == nil
+    }
+
+    func kill(_ reference: String, signal: Int32) async throws {
+        let record = try record(reference)
+        guard let running = live.withLock({ $0[record.id] }) else {
+            throw DaemonError.conflict("container \(record.name) is not running")
+        }
+        do {
+            try await running.guest.process.signal(signal)
+        } catch {
+            throw DaemonError.failed("signalling the container failed: \(error)")
+        }
+    }
+
+    func restart(_ reference: String, timeout: Double?) async throws {
+        try await stop(reference, timeout: timeout)
+        _ = try await wait(reference)
+        try await start(reference)
+    }
+
+    // MARK: Remove
+
+    func remove(_ reference: String, force: Bool) async throws {
+        let record = try record(reference)
+        if live.withLock({ $0[record.id] }) != nil {
+            guard force else {
+                throw DaemonError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
+            }
+            if let running = live.withLock({ $0[record.id] }) {
+                running.endReason.withLock { $0 = "removed with rm -f" }
+                running.guest.vm.destroy()
+            }
+            _ = try? await wait(record.id)
+        }
+        try await lock(record.id).run {
+            var current = try self.record(record.id)
+            current.state = .removing
+            try self.store.save(current)
+            try self.deleteFiles(of: current)
+            try self.store.delete(id: current.id)
+        }
+        locks.withLock { _ = $0.removeValue(forKey: record.id) }
+        logger.info("removed", metadata: ["container": "\(record.id.prefix(12))"])
+    }
+
+    private func deleteFiles(of record: ContainerRecord) throws {
+        logs.withLock { $0.removeValue(forKey: record.id) }?.delete()
+        try? FileManager.default.removeItem(at: containerDirectory(record.id))
+        try? FileManager.default.removeItem(at: paths.runDirectory(id: String(record.id.prefix(12))))
+    }
+
+    // MARK: Logs and stdio
+
+    func logStream(_ reference: String, query: LogQuery) throws -> AsyncStream<OutputFrame> {
+        let record = try record(reference)
+        let log = try mainLog(record.id)
+        // A container that is not running has nothing more to say: follow ends at once.
+        if live.withLock({ $0[record.id] }) == nil { log.finish() }
+        return LogReader(log: log, query: query).frames()
+    }
+
+    func running(_ reference: String) throws -> (ContainerRecord, RunningContainer) {
+        let record = try record(reference)
+        guard let running = live.withLock({ $0[record.id] }) else {
+            throw DaemonError.conflict("container \(record.name) is not running")
+        }
+        return (record, running)
+    }
+
+    func resize(_ reference: String, rows: UInt16, columns: UInt16) async throws {
+        let (_, running) = try running(reference)
+        try await running.guest.process.resize(WindowSize(rows: rows, columns: columns))
+    }
+
+    // MARK: libvirt events
+
+    func domainEvent(_ domain: String, _ event: DomainLifecycleEvent) {
+        logger.debug("libvirt event", metadata: ["domain": "\(domain)", "event": "\(event)"])
+        guard case .stopped(let reason) = event else { return }
+        domainEndings.withLock { $0[domain] = reason }
+        let running = live.withLock { $0.values.first { $0.guest.vm.domainName == domain } }
+        if let running {
+            // The exit watcher sees the agent session end and records this reason.
+            running.endReason.withLock { if $0 == nil { $0 = reason } }
+        }
+    }
+
+    // MARK: Restart of hulld
+
+    /// Brings the store in line with what libvirt runs after hulld (re)starts.
+    func reconcile() {
+        guard let records = try? store.all() else { return }
+        for var record in records {
+            switch record.state {
+            case .created, .exited:
+                continue
+            case .removing:
+                try? deleteFiles(of: record)
+                try? store.delete(id: record.id)
+            case .starting, .running, .stopping:
+                let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
+                record.state = .exited
+                record.finishedAt = Date()
+                record.exitCode = 137
+                record.mainStream = nil
+                if active {
+                    // Reattaching to a guest across a hulld restart is not built yet
+                    // (docs/next-steps.md); never leave it running unmanaged.
+                    try? libvirt.lookup(name: record.domain)?.destroy()
+                    record.exitReason = "hulld restarted and could not reattach to the guest, so it was stopped"
+                } else {
+                    record.exitReason = "the guest was gone when hulld started (it ended while hulld was down)"
+                }
+                try? store.save(record)
+                logger.notice("reconciled", metadata: ["container": "\(record.id.prefix(12))", "reason": "\(record.exitReason ?? "")"])
+            }
+        }
+    }
+}
+
+extension ContainerManager {
+    /// `hulld --stop-containers-on-exit`: stop everything that runs.
+    func stopAll() async {
+        let ids = live.withLock { Array($0.keys) }
+        await withTaskGroup(of: Void.self) { group in
+            for id in ids {
+                group.addTask { try? await self.stop(id, timeout: nil) }
+            }
+        }
+    }
+}

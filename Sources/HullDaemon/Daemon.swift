@@ -1,0 +1,91 @@
+import Foundation
+import Glibc
+import HullAPI
+import HullLibvirt
+import HullRuntime
+import Hummingbird
+import Logging
+
+/// hulld: opens the state store, reconciles it with libvirt, follows libvirt's lifecycle
+/// events and serves the API on a unix socket until SIGINT/SIGTERM.
+public struct Daemon {
+    public struct Options: Sendable {
+        public var socketPath: String
+        public var paths: HullPaths
+        /// Stop every running container when hulld exits (default: they keep running,
+        /// like dockerd's live-restore).
+        public var stopContainersOnExit = false
+        public init(socketPath: String, paths: HullPaths) {
+            self.socketPath = socketPath
+            self.paths = paths
+        }
+    }
+
+    let options: Options
+    let logger: Logger
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let socket = URL(fileURLWithPath: options.socketPath)
+        try FileManager.default.createDirectory(at: socket.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try SocketGuard.claim(options.socketPath)
+        try FileManager.default.createDirectory(at: options.paths.home, withIntermediateDirectories: true)
+
+        LibvirtEventLoop.started
+        let libvirt = try LibvirtConnection()
+        let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
+        let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger)
+        manager.reconcile()
+        let watcher = try DomainEventWatcher(connection: libvirt) { domain, event in
+            manager.domainEvent(domain, event)
+        }
+        let path = options.socketPath
+        let app = Application(
+            router: APIServer(manager: manager, logger: logger).router(),
+            configuration: .init(address: .unixDomainSocket(path: path), serverName: "hulld"),
+            onServerRunning: { _ in
+                chmod(path, 0o600)
+            },
+            logger: logger)
+        logger.info("hulld listening", metadata: ["socket": "\(path)", "home": "\(options.paths.home.path)"])
+        try await app.runService()
+        withExtendedLifetime(watcher) {}
+        if options.stopContainersOnExit {
+            await manager.stopAll()
+        }
+        unlink(path)
+    }
+}
+
+/// One hulld per socket: a socket file nobody answers on is stale and removed; one that
+/// answers belongs to a running hulld.
+enum SocketGuard {
+    static func claim(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw DaemonError.badRequest("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if connected == 0 {
+            throw DaemonError.conflict("another hulld is already listening on \(path)")
+        }
+        unlink(path)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+
+/// The output log of one process, kept on the host in generations
+/// `NAME.<generation>.log`: when the current file passes `maxFileBytes` the writer starts
+/// the next one and deletes the one before the previous, so at most two files (bounded
+/// size) exist. Readers hold open descriptors, so a follower one generation behind still
+/// reads the file it is in even after it was deleted.
+final class LogFile: Sendable {
+    let directory: URL
+    let name: String
+    let maxFileBytes: Int
+
+    private struct State {
+        var generation: Int
+        var handle: FileHandle?
+        var size: Int
+        var finished = false
+        /// Bumped on every append or finish; followers wait for a change.
+        var version: UInt64 = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state: Mutex<State>
+
+    init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
+        self.directory = directory
+        self.name = name
+        self.maxFileBytes = maxFileBytes
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let generation = LogFile.generations(in: directory, name: name).last ?? 0
+        let url = LogFile.url(directory, name, generation)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        // A writer that died mid-record leaves a torn tail: cut it back to the last whole record.
+        let valid = LogFile.validLength(of: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(valid))
+        try handle.seekToEnd()
+        state = Mutex(State(generation: generation, handle: handle, size: valid))
+    }
+
+    static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
+        directory.appendingPathComponent("\(name).\(generation).log")
+    }
+
+    static func generations(in directory: URL, name: String) -> [Int] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return files.compactMap { file -> Int? in
+            guard file.hasPrefix(name + "."), file.hasSuffix(".log") else { return nil }
+            return Int(file.dropFirst(name.count + 1).dropLast(4))
+        }.sorted()
+    }
+
+    private static func validLength(of url: URL) -> Int {
+        guard let data = try? Data(contentsOf: url) else { return 0 }
+        let bytes = [UInt8](data)
+        var offset = 0
+        while case .record(_, let length) = LogRecord.parse(bytes[offset...]) { offset += length }
+        return offset
+    }
+
+    /// Appends output; never blocks on readers.
+    func append(stream: UInt8, _ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        var offset = 0
+        var wake: [CheckedContinuation<Void, Never>] = []
+        state.withLock { s in
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + LogRecord.maxPayload)
+                let record = LogRecord(stream: stream, nanoseconds: now, payload: Array(bytes[offset..<end])).encoded()
+                offset = end
+                if s.size + record.count > maxFileBytes, s.size > 0 { rotate(&s) }
+                try? s.handle?.write(contentsOf: record)
+                s.size += record.count
+            }
+            s.version &+= 1
+            wake = s.waiters
+            s.waiters.removeAll()
+        }
+        for w in wake { w.resume() }
+    }
+
+    private func rotate(_ s: inout State) {
+        try? s.handle?.close()
+        s.generation += 1
+        let url = LogFile.url(directory, name, s.generation)
+        FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        s.handle = try? FileHandle(forWritingTo: url)
+        s.size = 0
+        try? FileManager.default.removeItem(at: LogFile.url(directory, name, s.generation - 2))
+    }
+
+    /// No more output will come (the process exited); followers finish.
+    func finish() {
+        let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.finished = true
+            s.version &+= 1
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for w in wake { w.resume() }
+    }
+
+    func close() {
+        finish()
+        state.withLock { s in
+            try? s.handle?.close()
+            s.handle = nil
+        }
+    }
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+    var currentGeneration: Int { state.withLock { $0.generation } }
+    var version: UInt64 { state.withLock { $0.version } }
+
+    /// Returns once something was appended after `version`, or the log finished.
+    func waitForChange(after version: UInt64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.version != version || s.finished { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Removes every generation (container removed).
+    func delete() {
+        close()
+        for g in LogFile.generations(in: directory, name: name) {
+            try? FileManager.default.removeItem(at: LogFile.url(directory, name, g))
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import HullAPI
+import HullClient
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start created or exited containers (boots their guests).")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func run() async throws {
+        let client = try await daemon.client()
+        try await reportingErrors {
+            for c in containers {
+                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/start")
+                print(c)
+            }
+        }
+    }
+}
+
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop",
+        abstract: "Stop running containers: SIGTERM, then SIGKILL after the timeout, then the guest is shut down.")
+    @OptionGroup var daemon: DaemonOptions
+    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before killing (default: the container's --stop-timeout, else 10).")
+    var time: Double?
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func validate() throws {
+        if let time, !(time >= 0) { throw ValidationError("--time must not be negative") }
+    }
+
+    func run() async throws {
+        let client = try await daemon.client()
+        try await reportingErrors {
+            for c in containers {
+                let query = time.map { "?timeout=\($0)" } ?? ""
+                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/stop\(query)")
+                print(c)
+            }
+        }
+    }
+}
+
+struct RestartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop, then start containers again (file changes are kept).")
+    @OptionGroup var daemon: DaemonOptions
+    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait for the stop before killing.")
+    var time: Double?
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func run() async throws {
+        let client = try await daemon.client()
+        try await reportingErrors {
+            for c in containers {
+                let query = time.map { "?timeout=\($0)" } ?? ""
+                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/restart\(query)")
+                print(c)
+            }
+        }
+    }
+}
+
+struct KillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to containers' main processes.")
+    @OptionGroup var daemon: DaemonOptions
+    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal name or number.")
+    var signal: String = "KILL"
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func run() async throws {
+        let client = try await daemon.client()
+        let encoded = signal.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? signal
+        try await reportingErrors {
+            for c in containers {
+                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/kill?signal=\(encoded)")
+                print(c)
+            }
+        }
+    }
+}
+
+struct RemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm", abstract: "Remove containers with their logs and disks.")
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(name: [.customShort("f"), .customLong("force")], help: "Remove running containers too (their guests are destroyed).")
+    var force = false
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func run() async throws {
+        let client = try await daemon.client()
+        try await reportingErrors {
+            for c in containers {
+                _ = try await client.call(.DELETE, "/v1/containers/\(try pathComponent(c))?force=\(force)")
+                print(c)
+            }
+        }
+    }
+}
+
+struct WaitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait", abstract: "Wait until containers exit and print their exit codes.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "Container names or ids.") var containers: [String]
+
+    func run() async throws {
+        let client = try await daemon.client()
+        try await reportingErrors {
+            for c in containers {
+                let result = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/wait",
+                                                   expecting: WaitResult.self, timeout: DaemonClient.forever)
+                print(result.exitCode)
+            }
+        }
+    }
+}
