@@ -101,6 +101,7 @@ struct APIServer {
             }
         }
 
+        ExecRoutes(manager: manager).add(to: router)
         return router
     }
 }

@@ -22,6 +22,8 @@ final class ContainerManager: Sendable {
     private let exitWaiters = Mutex<[String: [CheckedContinuation<WaitResult, any Error>]]>([:])
     /// Reasons from libvirt events for domains that stopped, until the exit is recorded.
     private let domainEndings = Mutex<[String: String]>([:])
+    /// Every exec by id, until its container is removed.
+    let execIndex = Mutex<[String: ExecSession]>([:])
 
     init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection, logger: Logger) {
         self.store = store
@@ -281,6 +283,7 @@ final class ContainerManager: Sendable {
             current.state = .removing
             try self.store.save(current)
             try self.deleteFiles(of: current)
+            self.dropExecs(of: current.id)
             try self.store.delete(id: current.id)
         }
         locks.withLock { _ = $0.removeValue(forKey: record.id) }

@@ -45,6 +45,10 @@ final class ExecSession: Sendable {
         self.pipes = pipes
     }
 
+    func claimStdin() -> Bool {
+        stdinAttached.withLock { a in defer { a = true }; return !a }
+    }
+
     func finished(_ code: Int32) {
         exit.withLock { $0 = code }
         for w in waiters.withLock({ w in defer { w.removeAll() }; return w }) { w.resume(returning: code) }

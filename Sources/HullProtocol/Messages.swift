@@ -69,11 +69,16 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     /// rlimits, masked paths) and runs `runtimeSpec.process`; `argv`, `env`, `cwd` and
     /// `hostname` above are then ignored.
     public var runtimeSpec: RuntimeSpec?
+    /// `exec`: run inside the container whose main process was started on this stream —
+    /// its namespaces, root, user and capabilities; `env` adds to the container's
+    /// environment and an empty `cwd` keeps the container's working directory.
+    public var container: UInt32?
 
     public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
                 stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
-                hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil) {
+                hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil, container: UInt32? = nil) {
         self.runtimeSpec = runtimeSpec
+        self.container = container
         self.argv = argv
         self.env = env
         self.cwd = cwd

@@ -2,7 +2,7 @@
 /// hostile and ends its session.
 public enum ProtocolLimits {
     /// Protocol version exchanged in the `hello` handshake. Bump on any wire change.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// Largest payload of any frame (control messages are far smaller).
     public static let maxPayload = 1 << 20
     /// Largest payload of one stdio data frame a sender produces.

@@ -17,7 +17,7 @@ struct HullCommand: AsyncParsableCommand {
             """,
         subcommands: [RunCommand.self, StartCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self,
                       RestartCommand.self, KillCommand.self, WaitCommand.self, RemoveCommand.self,
-                      InspectCommand.self, ImageCommand.self, DoctorCommand.self])
+                      InspectCommand.self, ExecCommand.self, ImageCommand.self, DoctorCommand.self])
 }
 
 /// Options every subcommand takes.

@@ -31,4 +31,10 @@ HULL_HIDDEN pid_t hull_child_start(unsigned long clone_flags, int report[2],
                                    void (*body)(const void *request, int report_fd),
                                    const void *request, int *result_fd);
 
+struct hull_container_request;
+
+/// Bounding set, groups, gid, uid, capability sets and ambient capabilities of `r`
+/// (container.c; exec.c uses it for processes joining a container).
+HULL_HIDDEN void hull_child_become_user(const struct hull_container_request *r, int report);
+
 #endif

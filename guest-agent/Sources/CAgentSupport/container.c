@@ -328,7 +328,7 @@ static int set_capabilities(const struct hull_container_request *r) {
 
 /// Bounding set, user and groups, then the remaining capability sets (runc's order: the
 /// bounding set needs CAP_SETPCAP, and keep-caps carries the permitted set across setuid).
-static void become_user(const struct hull_container_request *r, int report) {
+void hull_child_become_user(const struct hull_container_request *r, int report) {
     for (int cap = 0; cap <= r->cap_last && cap < 64; cap++) {
         if (r->cap_bounding & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) hull_child_fail(report, HULL_CONTAINER_STAGE_BOUNDING, cap);
@@ -382,7 +382,7 @@ static void run_container(const struct hull_container_request *r, int report) {
     if (r->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         hull_child_fail(report, HULL_CONTAINER_STAGE_NO_NEW_PRIVILEGES, 0);
     }
-    become_user(r, report);
+    hull_child_become_user(r, report);
     umask(r->umask);
     (void)hull_cloexec_from(3);
     hull_child_exec(r->candidates, r->argv, r->envp, report, HULL_CONTAINER_STAGE_EXEC);

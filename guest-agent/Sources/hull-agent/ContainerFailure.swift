@@ -54,6 +54,8 @@ enum ContainerFailure {
         case HULL_CONTAINER_STAGE_UID: step = "setuid \(user.uid)"
         case HULL_CONTAINER_STAGE_CAPABILITIES: step = "capset"
         case HULL_CONTAINER_STAGE_AMBIENT: step = i < 0 ? "clearing the ambient set" : "raising \(capability) in the ambient set"
+        case HULL_CONTAINER_STAGE_JOIN_NAMESPACE:
+            step = "joining the container's \(ExecNamespaces.kinds.indices.contains(i) ? ExecNamespaces.kinds[i] : "?") namespace"
         default: step = "container setup step \(failure.stage)"
         }
         return "\(step): \(reason)"

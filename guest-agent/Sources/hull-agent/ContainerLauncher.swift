@@ -70,6 +70,7 @@ extension ProcessLauncher {
                 process.discard()
                 return .failure(AgentError("\(error)"))
             }
+            containers.add(stream: stream, ContainerRegistry.Entry(plan: plan, user: user))
             Log.info("stream \(stream): started container process \(plan.args[0]) as pid \(pid) (uid \(user.uid), gid \(user.gid))")
             return .success(process)
         }

@@ -15,10 +15,15 @@ struct ProcessLauncher: Sendable {
     let appliesHostname: Bool
     /// The stdin of processes that get none; shared, never closed.
     let devNull: Int32
+    /// Running containers by the stream of their main process, for `exec`.
+    let containers = ContainerRegistry()
 
     /// The process once its exec succeeded (its I/O not started yet), or the error text
     /// for the host.
     func launch(stream: UInt32, spec: ProcessSpec) -> Result<ContainerProcess, AgentError> {
+        if let container = spec.container {
+            return launchExec(stream: stream, spec: spec, container: container)
+        }
         if let runtimeSpec = spec.runtimeSpec {
             return launchContainer(stream: stream, spec: spec, runtimeSpec: runtimeSpec)
         }

@@ -32,6 +32,11 @@ final class ProcessTable: Sendable {
         state.withLock { $0.byStream[stream] != nil }
     }
 
+    /// The pid of a process not yet reaped.
+    func pid(stream: UInt32) -> pid_t? {
+        state.withLock { s in s.byStream[stream].flatMap { $0.exit == nil ? $0.pid : nil } }
+    }
+
     /// Runs `fork` (which returns a pid or -1 with errno) with the table locked and
     /// records the child before the reaper can see it.
     /// Starts a child for `process` the one way both launchers need: registered before it

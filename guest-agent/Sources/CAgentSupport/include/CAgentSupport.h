@@ -100,6 +100,7 @@ enum hull_container_stage {
     HULL_CONTAINER_STAGE_CAPABILITIES,
     HULL_CONTAINER_STAGE_AMBIENT,               // [capability number; -1 clearing the set]
     HULL_CONTAINER_STAGE_EXEC,
+    HULL_CONTAINER_STAGE_JOIN_NAMESPACE,        // [namespace] exec: setns into the container's
 };
 
 /// At most this many mounts per container (the child keeps one descriptor per mount on
@@ -230,6 +231,29 @@ int hull_cloexec_from(int first);
 /// openat2(RESOLVE_IN_ROOT): opens `path` for reading as if `root_fd` were /, so that
 /// symbolic links in an image cannot lead out of it. -1 with errno.
 int hull_open_in_root(int root_fd, const char *path);
+
+/// `exec`: a process joining a running container. `container` carries this process's
+/// candidates, argv, envp, cwd, stdio and the container's identity and capabilities; the
+/// child joins the namespaces in `ns_fds` (opened from /proc/PID/ns, the mount namespace
+/// last), enters the container's root through `root_fd` (/proc/PID/root), becomes the
+/// container's user and execs. The caller has put itself into the container's pid
+/// namespace for children (setns CLONE_NEWPID) around this call.
+struct hull_exec_request {
+    const struct hull_container_request *container;
+    const int *ns_fds;
+    int ns_count;
+    int root_fd;
+    int terminal;  // stdin is a terminal to make the controlling one
+    int pid_ns_fd;      // the container's pid namespace: the child is born in it
+    int own_pid_ns_fd;  // the agent's, restored for this thread afterwards
+};
+
+/// Sets this thread's namespace for children to the container's pid namespace, forks
+/// the child and sets it back (pid namespaces for children are per thread).
+pid_t hull_spawn_exec(const struct hull_exec_request *request, int *result_fd);
+
+/// open(2) of a directory with O_PATH | O_DIRECTORY | O_CLOEXEC (O_PATH is not visible to Swift).
+int hull_open_directory_path(const char *path);
 
 #ifdef __cplusplus
 }
