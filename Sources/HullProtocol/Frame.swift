@@ -54,6 +54,20 @@ public struct FrameFlags: OptionSet, Sendable, Equatable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// The sender will send no more bytes on this stdio stream.
     public static let endOfStream = FrameFlags(rawValue: 0x01)
+
+    /// Bits 6-7: the session epoch (mod 4) of a guest → host `stdout`, `stderr`, `window`
+    /// or `event` frame. The agent bumps the epoch when a host resumes a session; the host
+    /// drops such frames of an older epoch (written for a host that is gone).
+    public static let epochMask: UInt8 = 0xC0
+
+    public static func epoch(_ epoch: UInt8) -> FrameFlags {
+        FrameFlags(rawValue: (epoch & 3) << 6)
+    }
+
+    public var epoch: UInt8 { (rawValue & FrameFlags.epochMask) >> 6 }
+
+    /// The flags without the epoch bits.
+    public var withoutEpoch: FrameFlags { FrameFlags(rawValue: rawValue & ~FrameFlags.epochMask) }
 }
 
 extension Array where Element == UInt8 {

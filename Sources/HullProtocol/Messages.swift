@@ -32,9 +32,24 @@ public enum Request: Sendable, Equatable {
 public struct Hello: Codable, Sendable, Equatable {
     public var version: UInt32
     public var peer: String
-    public init(version: UInt32 = ProtocolLimits.version, peer: String) {
+    /// A host taking over a guest whose previous host went away (hulld restarted): the
+    /// agent starts a new epoch and lists its processes in the reply.
+    public var resume: Bool?
+    public init(version: UInt32 = ProtocolLimits.version, peer: String, resume: Bool? = nil) {
         self.version = version
         self.peer = peer
+        self.resume = resume
+    }
+}
+
+/// A process the agent knows, in a resume reply: running (`exit` nil), or exited and
+/// reported while no host may have read it.
+public struct ProcessState: Codable, Sendable, Equatable {
+    public var stream: UInt32
+    public var exit: ExitStatus?
+    public init(stream: UInt32, exit: ExitStatus?) {
+        self.stream = stream
+        self.exit = exit
     }
 }
 
@@ -42,10 +57,16 @@ public struct HelloReply: Codable, Sendable, Equatable {
     public var version: UInt32
     public var agent: String
     public var kernel: String
-    public init(version: UInt32 = ProtocolLimits.version, agent: String, kernel: String) {
+    /// Set in answer to a resume: the new epoch and the agent's processes.
+    public var epoch: UInt8?
+    public var processes: [ProcessState]?
+    public init(version: UInt32 = ProtocolLimits.version, agent: String, kernel: String,
+                epoch: UInt8? = nil, processes: [ProcessState]? = nil) {
         self.version = version
         self.agent = agent
         self.kernel = kernel
+        self.epoch = epoch
+        self.processes = processes
     }
 }
 

@@ -8,11 +8,12 @@ public enum WindowCredit {
 
     /// The (fd, increment) a window frame carries.
     public static func decode(_ frame: Frame) throws(ProtocolError) -> (fd: UInt8, increment: UInt32) {
-        guard frame.type == .window, frame.payload.count == 4, frame.flags.rawValue <= 2 else {
+        let fd = frame.flags.withoutEpoch.rawValue
+        guard frame.type == .window, frame.payload.count == 4, fd <= 2 else {
             throw .malformedMessage("window frame must carry fd 0-2 and a 4-byte increment")
         }
         let p = frame.payload
         let inc = UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
-        return (frame.flags.rawValue, inc)
+        return (fd, inc)
     }
 }

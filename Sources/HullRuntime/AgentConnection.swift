@@ -23,6 +23,12 @@ public final class AgentConnection: Sendable {
         var pending: [UInt32: CheckedContinuation<[UInt8], any Error>] = [:]
         var processes: [UInt32: ProcessRoute] = [:]
         var endedBy: AgentError?
+        /// The agent's session epoch (a resumed session starts a new one); guest frames of
+        /// another epoch were written for a previous host and are dropped.
+        var epoch: UInt8 = 0
+        /// A resumed session: output or exits for streams this host did not adopt are
+        /// dropped instead of ending the session.
+        var resumed = false
     }
 
     /// Where one process's stdio goes on the host, and what the guest may still send.
@@ -36,10 +42,17 @@ public final class AgentConnection: Sendable {
         var exitWaiter: CheckedContinuation<ExitStatus, any Error>?
     }
 
-    /// Takes ownership of `fd` and starts reading from it.
-    public init(fd: Int32, logger: Logger) {
+    /// Set when this session resumes one whose host went away (`resume(timeout:)`).
+    private let resumeStream: UInt32?
+
+    /// Takes ownership of `fd` and starts reading from it. With `resuming`, the session
+    /// takes over a guest whose previous host went away: call `resume` instead of `hello`.
+    public init(fd: Int32, logger: Logger, resuming: Bool = false) {
         self.fd = fd
         self.logger = logger
+        // An odd id from a range the first session's counter never reaches in practice.
+        resumeStream = resuming ? (UInt32.random(in: (1 << 24)...(1 << 30)) | 1) : nil
+        if let resumeStream { state.withLock { $0.nextStream = resumeStream } }
         // A guest that stops reading must not hang the host forever.
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -66,6 +79,35 @@ public final class AgentConnection: Sendable {
             throw AgentError.protocolViolation(.versionMismatch(host: ProtocolLimits.version, guest: reply.version))
         }
         return reply
+    }
+
+    /// The handshake of a resumed session: a new epoch, and the processes the agent runs
+    /// or saw exit. Streams this host will use are then `adopt`ed.
+    public func resume(timeout: Duration) async throws -> HelloReply {
+        guard let resumeStream else { throw AgentError.channel("resume on a session that was not opened for it") }
+        let reply = try await call(.hello(Hello(peer: "hulld", resume: true)), on: resumeStream,
+                                   expecting: HelloReply.self, timeout: timeout)
+        guard reply.version == ProtocolLimits.version else {
+            throw AgentError.protocolViolation(.versionMismatch(host: ProtocolLimits.version, guest: reply.version))
+        }
+        state.withLock { s in
+            s.epoch = reply.epoch ?? 0
+            s.resumed = true
+            let highest = max(resumeStream, (reply.processes ?? []).map(\.stream).max() ?? 0)
+            s.nextStream = (highest &+ 2) | 1
+        }
+        return reply
+    }
+
+    /// Takes over a process the agent already runs (after `resume`): its output goes to
+    /// `stdio` from now on, with fresh windows on both sides.
+    public func adopt(stream: UInt32, stdio: ProcessStdio, stdinOpen: Bool) -> GuestProcess {
+        let gate = stdinOpen ? CreditGate(initial: ProtocolLimits.initialWindow) : nil
+        state.withLock { $0.processes[stream] = ProcessRoute(stdout: stdio.stdout, stderr: stdio.stderr, stdinGate: gate) }
+        if let gate, let input = stdio.stdin {
+            startStdinPump(stream: stream, from: input, gate: gate)
+        }
+        return GuestProcess(stream: stream, connection: self)
     }
 
     public func call<R: Codable & Sendable>(_ request: Request, expecting: R.Type,
@@ -192,6 +234,7 @@ public final class AgentConnection: Sendable {
 
     private func readLoop() {
         var decoder = FrameDecoder()
+        var sync = resumeStream.map { ResumeSync(helloStream: $0) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         do {
             while true {
@@ -202,7 +245,13 @@ public final class AgentConnection: Sendable {
                     throw AgentError.channel("reading from the guest failed: \(error)")
                 }
                 if n == 0 { throw AgentError.sessionClosed }
-                decoder.append(buffer[0..<n])
+                if sync != nil {
+                    let usable = sync!.feed(buffer[0..<n])
+                    if sync!.synced { sync = nil }
+                    decoder.append(usable[...])
+                } else {
+                    decoder.append(buffer[0..<n])
+                }
                 while let frame = try decoder.nextFrame() {
                     try handle(frame)
                 }
@@ -219,6 +268,14 @@ public final class AgentConnection: Sendable {
     }
 
     private func handle(_ frame: Frame) throws {
+        switch frame.type {
+        case .stdout, .stderr, .window, .event:
+            let (epoch, resumed, known) = state.withLock { ($0.epoch, $0.resumed, $0.processes[frame.streamID] != nil) }
+            // Written for a host that is gone, or for a process this host did not adopt.
+            if frame.flags.epoch != epoch || (resumed && !known) { return }
+        case .request, .response, .stdin:
+            break
+        }
         switch frame.type {
         case .response:
             guard let c = state.withLock({ $0.pending.removeValue(forKey: frame.streamID) }) else {

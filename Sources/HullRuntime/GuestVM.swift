@@ -10,11 +10,12 @@ public final class GuestVM: Sendable {
     public let runDirectory: URL
     public let agent: AgentConnection
     public let hello: HelloReply
-    public let acceleration: AccelerationChoice
+    /// How the guest was started; nil for a guest hulld took over after a restart.
+    public let acceleration: AccelerationChoice?
     private let domain: LibvirtDomain
 
     private init(id: String, domainName: String, runDirectory: URL, agent: AgentConnection,
-                 hello: HelloReply, acceleration: AccelerationChoice, domain: LibvirtDomain) {
+                 hello: HelloReply, acceleration: AccelerationChoice?, domain: LibvirtDomain) {
         self.id = id
         self.domainName = domainName
         self.runDirectory = runDirectory
@@ -87,6 +88,32 @@ public final class GuestVM: Sendable {
         } catch {
             try? domain.destroy()
             throw GuestBootError(domainName: name, reason: "\(error)", consoleLog: consoleTail(console))
+        }
+    }
+
+    /// Takes over the running guest of container `id` whose host went away (hulld
+    /// restarted): connects to its control socket again and resumes the agent's session.
+    /// The reply lists the processes the agent runs and those it saw exit.
+    public static func reattach(id: String, runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
+                                timeout: Duration = .seconds(15)) async throws -> GuestVM {
+        let name = domainName(for: id)
+        guard let domain = try libvirt.lookup(name: name), try domain.isActive() else {
+            throw AgentError.channel("the guest \(name) is not running")
+        }
+        guard try ControlChannelChoice.decide() == .virtioSerial else {
+            throw AgentError.channel("reattaching over vsock is not supported yet")
+        }
+        let socket = runDirectory.appendingPathComponent(controlSocketName)
+        let fd = try await ControlTransport.virtioSerial(socketPath: socket.path).connect(deadline: .now + timeout)
+        let agent = AgentConnection(fd: fd, logger: logger, resuming: true)
+        do {
+            let hello = try await agent.resume(timeout: timeout)
+            logger.info("reattached", metadata: ["domain": "\(name)", "processes": "\(hello.processes?.count ?? 0)"])
+            return GuestVM(id: id, domainName: name, runDirectory: runDirectory, agent: agent, hello: hello,
+                           acceleration: nil, domain: domain)
+        } catch {
+            agent.close()
+            throw error
         }
     }
 

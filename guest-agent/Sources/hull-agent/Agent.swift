@@ -14,8 +14,13 @@ final class Agent: Sendable {
     private let launcher: ProcessLauncher
     private let power: PowerControl
 
+    /// `hull.persist=1` (guests of hulld): when the host goes, processes keep running
+    /// and the agent waits for a host to resume the session, instead of powering off.
+    private let persistent: Bool
+
     init(channel: Int32, transport: ControlTransport, writer: FrameWriter, table: ProcessTable,
-         launcher: ProcessLauncher, power: PowerControl) {
+         launcher: ProcessLauncher, power: PowerControl, persistent: Bool = false) {
+        self.persistent = persistent
         self.channel = channel
         self.transport = transport
         self.writer = writer
@@ -32,11 +37,24 @@ final class Agent: Sendable {
         var decoder = FrameDecoder()
         var session = Session()
         var heardFromHost = false
+        var waitingForResume = false
         let waitingSince = ContinuousClock.now
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
             let n = buffer.withUnsafeMutableBytes { FileIO.readSome(channel, into: $0) }
             if n == 0 {
+                if waitingForResume {
+                    usleep(20_000)
+                    continue
+                }
+                if persistent && heardFromHost {
+                    Log.info("the host closed the control channel; processes keep running until a host resumes")
+                    waitingForResume = true
+                    heardFromHost = false
+                    session = Session()
+                    decoder = FrameDecoder()
+                    continue
+                }
                 if !heardFromHost, case .hostNotConnectedYet = transport.endOfFileBeforeHostSpeaks,
                    ContinuousClock.now - waitingSince < Agent.hostConnectTimeout {
                     usleep(20_000)
@@ -49,6 +67,7 @@ final class Agent: Sendable {
                 power.powerOff("reading the control channel failed: \(SystemError.message(for: Int32(-n)))")
             }
             heardFromHost = true
+            waitingForResume = false
             decoder.append(buffer[0..<n])
             do {
                 while let frame = try decoder.nextFrame() {
@@ -130,9 +149,22 @@ final class Agent: Sendable {
             writer.respondError(stream: stream, "\(error)")
             return false
         }
-        let reply = HelloReply(agent: "hull-agent \(Agent.version)", kernel: Agent.kernelRelease())
-        writer.respond(stream: stream, Response(result: reply))
-        Log.info("hello from \(hello.peer), protocol \(hello.version)")
+        let agent = "hull-agent \(Agent.version)"
+        guard hello.resume == true else {
+            writer.respond(stream: stream, Response(result: HelloReply(agent: agent, kernel: Agent.kernelRelease())))
+            Log.info("hello from \(hello.peer), protocol \(hello.version)")
+            return true
+        }
+        // A new epoch, the processes' windows reset and the reply, with nothing written in
+        // between: every frame after the reply belongs to the new host or is marked old.
+        let count = writer.exclusive { locked in
+            locked.epoch = (locked.epoch &+ 1) & 3
+            let processes = table.resume(epoch: locked.epoch)
+            let reply = HelloReply(agent: agent, kernel: Agent.kernelRelease(), epoch: locked.epoch, processes: processes)
+            locked.send(Frame(streamID: stream, type: .response, payload: MessageCoding.encode(Response(result: reply))))
+            return processes.count
+        }
+        Log.info("hello from \(hello.peer), protocol \(hello.version): resumed with \(count) processes")
         return true
     }
 

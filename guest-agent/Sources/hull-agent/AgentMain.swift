@@ -38,6 +38,7 @@ enum AgentMain {
             transport = ControlTransport.forGuest(cmdline)
         }
 
+        let persistent = testSocket == nil && KernelCommandLine.current().value(of: "hull.persist") == "1"
         let channel: Int32
         do {
             channel = try transport.open()
@@ -62,6 +63,6 @@ enum AgentMain {
                                        rootfs: testSocket == nil ? RootfsMounter() : nil,
                                        appliesHostname: testSocket == nil, devNull: devNull)
         Agent(channel: channel, transport: transport, writer: writer, table: table,
-              launcher: launcher, power: power).serve()
+              launcher: launcher, power: power, persistent: persistent).serve()
     }
 }

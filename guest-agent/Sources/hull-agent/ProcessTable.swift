@@ -19,7 +19,10 @@ final class ProcessTable: Sendable {
     private struct State {
         var byStream: [UInt32: Entry] = [:]
         var streamByPID: [pid_t: UInt32] = [:]
+        /// Exits reported lately, for a host that resumes after missing them.
+        var recentExits: [ProcessState] = []
     }
+    private static let recentExitLimit = 256
 
     private let state = Mutex(State())
     private let writer: FrameWriter
@@ -120,7 +123,31 @@ final class ProcessTable: Sendable {
         process.ended()
         let how = status.signal.map { "signal \($0)" } ?? "code \(status.code ?? -1)"
         Log.info("stream \(process.stream): \(process.argv0) exited with \(how)")
-        writer.sendEvent(stream: process.stream, .exit(status))
+        // Recorded and sent as one step with the writer held, so a resume reply either
+        // lists this exit or comes before the event.
+        writer.exclusive { locked in
+            state.withLock { s in
+                s.recentExits.append(ProcessState(stream: process.stream, exit: status))
+                if s.recentExits.count > ProcessTable.recentExitLimit { s.recentExits.removeFirst() }
+            }
+            locked.send(Frame(streamID: process.stream, type: .event, payload: MessageCoding.encode(Event.exit(status))))
+        }
+    }
+
+    /// A host resumes the session (called with the writer held, epoch already new):
+    /// every live process's streams restart with full windows in `epoch`. Returns the
+    /// running processes and the recent exits.
+    func resume(epoch: UInt8) -> [ProcessState] {
+        state.withLock { s in
+            var states: [ProcessState] = []
+            for (stream, entry) in s.byStream.sorted(by: { $0.key < $1.key }) where entry.exit == nil || entry.openOutputs > 0 {
+                entry.process.stdout.resume(epoch: epoch)
+                entry.process.stderr?.resume(epoch: epoch)
+                entry.process.stdin?.resume()
+                states.append(ProcessState(stream: stream, exit: nil))
+            }
+            return states + s.recentExits
+        }
     }
 
     /// nil on success, else the error text for the host.

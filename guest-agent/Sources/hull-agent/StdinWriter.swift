@@ -46,6 +46,11 @@ final class StdinWriter: Sendable {
         }
     }
 
+    /// A new host took over: it starts with a full window (called with the writer held).
+    func resume() {
+        state.withLock { $0.unacknowledged = 0 }
+    }
+
     /// The process has ended and its exit is about to be reported: after this returns no
     /// more `.window` frames are sent for the stream.
     func abandon() {
@@ -90,10 +95,13 @@ final class StdinWriter: Sendable {
                     }
                 }
                 // Sent with the state locked so `abandon()` orders it before the exit event.
-                state.withLock { s in
-                    guard !s.abandoned else { return }
-                    s.unacknowledged -= chunk.count
-                    writer.send(WindowCredit.frame(stream: stream, fd: 0, increment: UInt32(chunk.count)))
+                // Lock order: the writer, then this state (as a resume takes them).
+                writer.exclusive { locked in
+                    state.withLock { s in
+                        guard !s.abandoned else { return }
+                        s.unacknowledged -= chunk.count
+                        locked.send(WindowCredit.frame(stream: stream, fd: 0, increment: UInt32(chunk.count)))
+                    }
                 }
             }
             if done { break }

@@ -12,8 +12,13 @@ final class OutputPump: Sendable {
     /// A pty master reads EIO once every slave descriptor is closed: its end of file.
     private let isTerminal: Bool
     private let writer: FrameWriter
-    /// Bytes the host has granted and the pump not yet sent. Only the pump subtracts.
-    private let credit = ConditionLock<Int>(Int(ProtocolLimits.initialWindow))
+    /// Bytes the host has granted and the pump not yet sent (only the pump subtracts),
+    /// and the session epoch they were granted in.
+    private struct Credit: Sendable {
+        var bytes = Int(ProtocolLimits.initialWindow)
+        var epoch: UInt8 = 0
+    }
+    private let credit = ConditionLock(Credit())
 
     /// A host that keeps granting without reading cannot overflow the counter.
     private static let creditCeiling = 1 << 40
@@ -27,7 +32,13 @@ final class OutputPump: Sendable {
     }
 
     func grant(_ increment: UInt32) {
-        credit.withLock { $0 = min($0 + Int(increment), OutputPump.creditCeiling) }
+        credit.withLock { $0.bytes = min($0.bytes + Int(increment), OutputPump.creditCeiling) }
+    }
+
+    /// A new host took over (called with the frame writer held): a full window in the
+    /// new epoch. Bytes read under the old epoch go out tagged with it and are dropped.
+    func resume(epoch: UInt8) {
+        credit.withLock { $0 = Credit(bytes: Int(ProtocolLimits.initialWindow), epoch: epoch) }
     }
 
     /// Starts the pump; `finished` runs after the end-of-stream frame was written.
@@ -58,12 +69,15 @@ final class OutputPump: Sendable {
             close(fd)
         }
         while true {
-            let allowed = credit.wait(until: { $0 > 0 }) { min($0, ProtocolLimits.maxDataChunk) }
+            let allowed = credit.wait(until: { $0.bytes > 0 }) { min($0.bytes, ProtocolLimits.maxDataChunk) }
             let payload = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + Frame.headerSize, count: allowed)
             let n = FileIO.readSome(fd, into: payload)
             if n > 0 {
-                credit.withLock { $0 -= n }
-                writer.sendPrepared(buffer, payloadCount: n, stream: stream, type: frameType)
+                let epoch = credit.withLock { c in
+                    c.bytes -= n
+                    return c.epoch
+                }
+                writer.sendPrepared(buffer, payloadCount: n, stream: stream, type: frameType, epoch: epoch)
                 continue
             }
             if n < 0 && !(isTerminal && -n == Int(EIO)) {
