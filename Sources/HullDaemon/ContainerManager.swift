@@ -125,6 +125,8 @@ final class ContainerManager: Sendable {
     private func boot(_ record: inout ContainerRecord) async throws {
         var options = try RequestMapping.options(for: record.request)
         options.name = record.name
+        // The agent outlives a hulld that goes away and waits for the next to resume.
+        options.guest.extraKernelArgs.append("hull.persist=1")
         let log = try mainLog(record.id)
         let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
         let guest: GuestContainer
@@ -150,7 +152,7 @@ final class ContainerManager: Sendable {
 
     /// Waits for the main process to end (or the guest to die), then records the exit and
     /// stops the guest.
-    private func watchExit(id: String, running: RunningContainer) async {
+    func watchExit(id: String, running: RunningContainer) async {
         var code: Int32
         var reason: String?
         do {
@@ -187,7 +189,7 @@ final class ContainerManager: Sendable {
         wakeWaiters(record)
     }
 
-    private func wakeWaiters(_ record: ContainerRecord) {
+    func wakeWaiters(_ record: ContainerRecord) {
         let waiters = exitWaiters.withLock { $0.removeValue(forKey: record.id) } ?? []
         for w in waiters { w.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason)) }
     }
@@ -290,7 +292,7 @@ final class ContainerManager: Sendable {
         logger.info("removed", metadata: ["container": "\(record.id.prefix(12))"])
     }
 
-    private func deleteFiles(of record: ContainerRecord) throws {
+    func deleteFiles(of record: ContainerRecord) throws {
         logs.withLock { $0.removeValue(forKey: record.id) }?.delete()
         try? FileManager.default.removeItem(at: containerDirectory(record.id))
         try? FileManager.default.removeItem(at: paths.runDirectory(id: String(record.id.prefix(12))))
@@ -334,34 +336,36 @@ final class ContainerManager: Sendable {
 
     // MARK: Restart of hulld
 
-    /// Brings the store in line with what libvirt runs after hulld (re)starts.
-    func reconcile() {
+    /// Brings the store in line with what libvirt runs after hulld (re)starts: guests
+    /// still running are taken over (ContainerManager+Reattach.swift), the others marked
+    /// exited with the reason; unfinished removals are finished.
+    func reconcile() async {
         guard let records = try? store.all() else { return }
-        for var record in records {
-            switch record.state {
-            case .created, .exited:
-                continue
-            case .removing:
-                try? deleteFiles(of: record)
-                try? store.delete(id: record.id)
-            case .starting, .running, .stopping:
-                let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
-                record.state = .exited
-                record.finishedAt = Date()
-                record.exitCode = 137
-                record.mainStream = nil
-                if active {
-                    // Reattaching to a guest across a hulld restart is not built yet
-                    // (docs/next-steps.md); never leave it running unmanaged.
-                    try? libvirt.lookup(name: record.domain)?.destroy()
-                    record.exitReason = "hulld restarted and could not reattach to the guest, so it was stopped"
-                } else {
-                    record.exitReason = "the guest was gone when hulld started (it ended while hulld was down)"
+        await withTaskGroup(of: Void.self) { group in
+            for record in records {
+                switch record.state {
+                case .created, .exited:
+                    continue
+                case .removing:
+                    try? deleteFiles(of: record)
+                    try? store.delete(id: record.id)
+                case .starting, .running, .stopping:
+                    group.addTask { await self.reattach(record) }
                 }
-                try? store.save(record)
-                logger.notice("reconciled", metadata: ["container": "\(record.id.prefix(12))", "reason": "\(record.exitReason ?? "")"])
             }
         }
+    }
+
+    func markExited(_ record: ContainerRecord, code: Int32, reason: String?) {
+        var record = record
+        record.state = .exited
+        record.finishedAt = Date()
+        record.exitCode = code
+        record.exitReason = reason
+        record.mainStream = nil
+        try? store.save(record)
+        logger.notice("reconciled", metadata: ["container": "\(record.id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
+        wakeWaiters(record)
     }
 }
 

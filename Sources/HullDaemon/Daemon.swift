@@ -40,7 +40,7 @@ public struct Daemon {
         let libvirt = try LibvirtConnection()
         let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
         let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger)
-        manager.reconcile()
+        await manager.reconcile()
         let watcher = try DomainEventWatcher(connection: libvirt) { domain, event in
             manager.domainEvent(domain, event)
         }

@@ -9,7 +9,11 @@ import Logging
 public struct GuestContainer: Sendable {
     public let vm: GuestVM
     public let process: GuestProcess
-    public let runtimeSpec: RuntimeSpec
+
+    public init(vm: GuestVM, process: GuestProcess) {
+        self.vm = vm
+        self.process = process
+    }
 
     /// `keepOverlay`: reuse the container's overlay when it exists (a restarted
     /// container keeps its file changes, as with Docker).
@@ -43,7 +47,7 @@ public struct GuestContainer: Sendable {
         do {
             let process = try await vm.agent.start(spec, stdio: stdio)
             phase("process started")
-            return GuestContainer(vm: vm, process: process, runtimeSpec: runtimeSpec)
+            return GuestContainer(vm: vm, process: process)
         } catch AgentError.remote(let message) {
             vm.destroy()
             throw RunError.startFailed(message)

@@ -49,6 +49,7 @@ final class Agent: Sendable {
                 }
                 if persistent && heardFromHost {
                     Log.info("the host closed the control channel; processes keep running until a host resumes")
+                    table.pause()
                     waitingForResume = true
                     heardFromHost = false
                     session = Session()

@@ -17,6 +17,9 @@ final class FrameWriter: Sendable {
         self.channelBroken = channelBroken
     }
 
+    /// The current session epoch.
+    var epoch: UInt8 { lock.withLock { $0 } }
+
     /// Sends `frame`; data, window and event frames carry the current epoch.
     func send(_ frame: Frame) {
         exclusive { $0.send(frame) }

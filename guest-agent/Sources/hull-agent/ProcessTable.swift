@@ -134,6 +134,16 @@ final class ProcessTable: Sendable {
         }
     }
 
+    /// The host went away: every output pump holds what it has until a host resumes.
+    func pause() {
+        state.withLock { s in
+            for entry in s.byStream.values {
+                entry.process.stdout.pause()
+                entry.process.stderr?.pause()
+            }
+        }
+    }
+
     /// A host resumes the session (called with the writer held, epoch already new):
     /// every live process's streams restart with full windows in `epoch`. Returns the
     /// running processes and the recent exits.

@@ -16,9 +16,11 @@ final class OutputPump: Sendable {
     /// and the session epoch they were granted in.
     private struct Credit: Sendable {
         var bytes = Int(ProtocolLimits.initialWindow)
-        var epoch: UInt8 = 0
+        var epoch: UInt8
+        /// No host is connected: bytes read stay here until one resumes the session.
+        var paused = false
     }
-    private let credit = ConditionLock(Credit())
+    private let credit: ConditionLock<Credit>
 
     /// A host that keeps granting without reading cannot overflow the counter.
     private static let creditCeiling = 1 << 40
@@ -29,6 +31,7 @@ final class OutputPump: Sendable {
         self.fd = fd
         self.isTerminal = isTerminal
         self.writer = writer
+        credit = ConditionLock(Credit(epoch: writer.epoch))
     }
 
     func grant(_ increment: UInt32) {
@@ -39,6 +42,12 @@ final class OutputPump: Sendable {
     /// new epoch. Bytes read under the old epoch go out tagged with it and are dropped.
     func resume(epoch: UInt8) {
         credit.withLock { $0 = Credit(bytes: Int(ProtocolLimits.initialWindow), epoch: epoch) }
+    }
+
+    /// The host went away: send nothing until one resumes; the process blocks once its
+    /// pipe is full, as with a slow reader, and loses no output.
+    func pause() {
+        credit.withLock { $0.paused = true }
     }
 
     /// Starts the pump; `finished` runs after the end-of-stream frame was written.
@@ -69,11 +78,13 @@ final class OutputPump: Sendable {
             close(fd)
         }
         while true {
-            let allowed = credit.wait(until: { $0.bytes > 0 }) { min($0.bytes, ProtocolLimits.maxDataChunk) }
+            let allowed = credit.wait(until: { $0.bytes > 0 && !$0.paused }) { min($0.bytes, ProtocolLimits.maxDataChunk) }
             let payload = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + Frame.headerSize, count: allowed)
             let n = FileIO.readSome(fd, into: payload)
             if n > 0 {
-                let epoch = credit.withLock { c in
+                // Read while a host was there, held if it went meanwhile: sent in the epoch
+                // of the host that resumes (its full window always fits one chunk).
+                let epoch = credit.wait(until: { !$0.paused }) { c in
                     c.bytes -= n
                     return c.epoch
                 }

@@ -1,0 +1,65 @@
+import Foundation
+import Glibc
+import HullProtocol
+import HullRuntime
+
+/// hulld restarted (or was killed) while guests ran: take them over again.
+extension ContainerManager {
+    func reattach(_ record: ContainerRecord) async {
+        let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
+        guard active else {
+            markExited(record, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
+            return
+        }
+        let vm: GuestVM
+        do {
+            vm = try await GuestVM.reattach(id: record.name, runDirectory: paths.runDirectory(id: String(record.id.prefix(12))),
+                                            libvirt: libvirt, logger: logger)
+        } catch {
+            try? libvirt.lookup(name: record.domain)?.destroy()
+            markExited(record, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+            return
+        }
+        let processes = vm.hello.processes ?? []
+        let main = record.mainStream.map { UInt32(truncatingIfNeeded: $0) }
+        // Execs of the previous hulld: their output has no reader any more; drain it so
+        // they can finish.
+        for state in processes where state.exit == nil && state.stream != main {
+            adoptOrphan(stream: state.stream, vm: vm)
+        }
+        guard let main, let state = processes.first(where: { $0.stream == main }) else {
+            await vm.stop()
+            markExited(record, code: 137, reason: "the container's exit status was lost while hulld was down")
+            return
+        }
+        if let exit = state.exit {
+            await vm.stop()
+            markExited(record, code: exit.shellStatus, reason: nil)
+            return
+        }
+        do {
+            let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: try mainLog(record.id))
+            let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
+            let running = RunningContainer(guest: GuestContainer(vm: vm, process: process), pipes: pipes)
+            live.withLock { $0[record.id] = running }
+            var current = record
+            current.state = .running
+            try? store.save(current)
+            logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
+            Task { await self.watchExit(id: record.id, running: running) }
+        } catch {
+            vm.destroy()
+            markExited(record, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+        }
+    }
+
+    private func adoptOrphan(stream: UInt32, vm: GuestVM) {
+        let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard sink >= 0 else { return }
+        let process = vm.agent.adopt(stream: stream, stdio: ProcessStdio(stdin: nil, stdout: sink, stderr: sink), stdinOpen: false)
+        Task {
+            _ = try? await process.wait()
+            close(sink)
+        }
+    }
+}
