@@ -14,7 +14,8 @@
 # Contents (newc cpio, gzip):
 #   /init                    mounts /proc, then execs /sbin/hull-agent (see below)
 #   /sbin/hull-agent         the agent
-#   /bin/busybox + links     sh, mount, umount, ls, cat, mkdir, dmesg, insmod, poweroff, reboot
+#   /bin/busybox + links     sh, mount, umount, ls, cat, mkdir, dmesg, insmod, poweroff, reboot,
+#                            and for hulld's top/stats/cp: ps, tar, mktemp, mv, rm, rmdir
 #   /lib/modules/*.ko, /lib/modules/load-order   from $HULL_HOME/kernel/modules
 #   /etc/hull-guest-version  "hull-guest-inputs <sha12> kernel <kver> agent <sha12> base <base>"
 #   /dev/console, empty /proc /sys /run /tmp /mnt
@@ -140,7 +141,7 @@ else
   base_label=busybox
   install -d -m 0755 "$stage/bin" "$stage/sbin"
   install -m 0755 "$base" "$stage/bin/busybox"
-  for applet in sh mount umount ls cat mkdir dmesg; do ln -s busybox "$stage/bin/$applet"; done
+  for applet in sh mount umount ls cat mkdir dmesg ps tar mktemp mv rm rmdir; do ln -s busybox "$stage/bin/$applet"; done
   for applet in insmod poweroff reboot; do ln -s ../bin/busybox "$stage/sbin/$applet"; done
 fi
 

@@ -225,3 +225,33 @@ public enum HullAPIVersion {
     public static let daemon = "0.2.0"
     public static let api = "v1"
 }
+
+/// `GET /v1/containers/{id}/top`: the guest's processes, as its `ps` shows them.
+public struct TopResult: Codable, Sendable, Equatable {
+    public var titles: [String]
+    public var processes: [[String]]
+    public init(titles: [String], processes: [[String]]) {
+        self.titles = titles
+        self.processes = processes
+    }
+}
+
+/// `GET /v1/containers/{id}/stats`: one sample of what the container's guest costs.
+public struct StatsResult: Codable, Sendable, Equatable {
+    /// Guest CPU use over the sampling interval, 100 = one host CPU busy.
+    public var cpuPercent: Double
+    public var vcpus: Int
+    /// Resident memory of the guest's QEMU process on the host.
+    public var hostMemoryBytes: UInt64
+    /// Memory as the guest kernel counts it (MemTotal, MemTotal - MemAvailable).
+    public var guestMemoryTotalBytes: UInt64
+    public var guestMemoryUsedBytes: UInt64
+    public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64,
+                guestMemoryUsedBytes: UInt64) {
+        self.cpuPercent = cpuPercent
+        self.vcpus = vcpus
+        self.hostMemoryBytes = hostMemoryBytes
+        self.guestMemoryTotalBytes = guestMemoryTotalBytes
+        self.guestMemoryUsedBytes = guestMemoryUsedBytes
+    }
+}

@@ -39,7 +39,7 @@ public struct DaemonClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
         let response = try await execute(request, timeout: timeout)
-        let data = try await response.body.collect(upTo: 64 << 20)
+        let data = try await response.body.collect(upTo: 512 << 20)
         try Self.check(response.status, Data(data.readableBytesView))
         return Data(data.readableBytesView)
     }
@@ -52,6 +52,18 @@ public struct DaemonClient: Sendable {
         } catch {
             throw DaemonClientError(status: nil, message: "hulld answered \(path) with something unexpected: \(error)")
         }
+    }
+
+    /// Sends raw bytes (a tar archive) as the body.
+    public func call(_ method: HTTPMethod, _ path: String, body: Data, contentType: String = "application/x-tar") async throws -> Data {
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = method
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await execute(request, timeout: Self.callTimeout)
+        let data = try await response.body.collect(upTo: 64 << 20)
+        try Self.check(response.status, Data(data.readableBytesView))
+        return Data(data.readableBytesView)
     }
 
     /// A streaming GET of process output (logs, attach, exec output), as frames.

@@ -101,6 +101,33 @@ struct APIServer {
             }
         }
 
+        router.get("/v1/containers/:id/top") { _, context in
+            await APIResponse.handle { APIResponse.json(try await manager.top(try Path.id(context))) }
+        }
+        router.get("/v1/containers/:id/stats") { _, context in
+            await APIResponse.handle { APIResponse.json(try await manager.stats(try Path.id(context))) }
+        }
+        router.get("/v1/containers/:id/archive") { request, context in
+            await APIResponse.handle {
+                let bytes = try await manager.archive(try Path.id(context), path: try Query.required(request, "path"))
+                return Response(status: .ok, headers: [.contentType: "application/x-tar"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
+        router.put("/v1/containers/:id/archive") { request, context in
+            await APIResponse.handle {
+                var request = request
+                let path = try Query.required(request, "path")
+                let buffer: ByteBuffer
+                do {
+                    buffer = try await request.collectBody(upTo: ContainerManager.archiveLimit)
+                } catch {
+                    throw DaemonError.tooLarge("archives are limited to \(ContainerManager.archiveLimit >> 20) MiB")
+                }
+                try await manager.extract(try Path.id(context), path: path, tar: Array(buffer.readableBytesView))
+                return APIResponse.noContent
+            }
+        }
         ExecRoutes(manager: manager).add(to: router)
         return router
     }
@@ -121,6 +148,13 @@ enum Query {
         case "0", "false", "no": return false
         default: throw DaemonError.badRequest("\(name) must be true or false, not \(value)")
         }
+    }
+
+    static func required(_ request: Request, _ name: String) throws -> String {
+        guard let value = request.uri.queryParameters[Substring(name)], !value.isEmpty else {
+            throw DaemonError.badRequest("the query parameter \(name) is required")
+        }
+        return String(value)
     }
 
     static func seconds(_ request: Request, _ name: String) throws -> Double? {

@@ -38,7 +38,9 @@ extension ContainerManager {
             return
         }
         do {
-            let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: try mainLog(record.id))
+            let log = try mainLog(record.id)
+            log.reopen()
+            let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
             let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
             let running = RunningContainer(guest: GuestContainer(vm: vm, process: process), pipes: pipes)
             live.withLock { $0[record.id] = running }

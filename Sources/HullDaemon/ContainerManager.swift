@@ -128,6 +128,7 @@ final class ContainerManager: Sendable {
         // The agent outlives a hulld that goes away and waits for the next to resume.
         options.guest.extraKernelArgs.append("hull.persist=1")
         let log = try mainLog(record.id)
+        log.reopen()
         let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
         let guest: GuestContainer
         do {
@@ -171,6 +172,7 @@ final class ContainerManager: Sendable {
         }
         if let own = running.endReason.withLock({ $0 }), reason == nil { reason = own }
         await running.pipes.finish()
+        (try? mainLog(id))?.finish()
         for exec in running.execs.withLock({ Array($0.values) }) {
             exec.log.finish()
             if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }

@@ -103,6 +103,11 @@ final class LogFile: Sendable {
         for w in wake { w.resume() }
     }
 
+    /// The process runs again (`start` of an exited container): followers wait again.
+    func reopen() {
+        state.withLock { $0.finished = false }
+    }
+
     func close() {
         finish()
         state.withLock { s in

@@ -56,6 +56,13 @@ public final class LibvirtDomain: @unchecked Sendable {
         }
     }
 
+    /// CPU time the guest used so far (all vCPUs, nanoseconds) and its memory (KiB).
+    public func usage() throws -> (cpuTimeNanoseconds: UInt64, memoryKiB: UInt64, vcpus: Int) {
+        var info = virDomainInfo()
+        guard virDomainGetInfo(pointer, &info) == 0 else { throw LibvirtError.last("virDomainGetInfo(\(name))") }
+        return (UInt64(info.cpuTime), UInt64(info.memory), Int(info.nrVirtCpu))
+    }
+
     /// Stops the guest at once (pulls the plug). A guest that has already stopped —
     /// guests power themselves off concurrently — counts as success, so this is safe to
     /// call more than once.

@@ -94,12 +94,18 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     /// its namespaces, root, user and capabilities; `env` adds to the container's
     /// environment and an empty `cwd` keeps the container's working directory.
     public var container: UInt32?
+    /// A guest-side helper (`top`, `stats`, `cp`): runs in the agent's own namespaces with
+    /// the guest's busybox, its working directory `cwd` taken inside the root of the
+    /// container started on this stream (seen through /proc/PID/root).
+    public var besideContainer: UInt32?
 
     public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
                 stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
-                hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil, container: UInt32? = nil) {
+                hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil, container: UInt32? = nil,
+                besideContainer: UInt32? = nil) {
         self.runtimeSpec = runtimeSpec
         self.container = container
+        self.besideContainer = besideContainer
         self.argv = argv
         self.env = env
         self.cwd = cwd

@@ -135,12 +135,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// `-d`: the same container, created and started by hulld.
     func runDetached() async throws {
-        let request = CreateContainerRequest(
-            image: arguments[0], command: Array(arguments.dropFirst()), entrypoint: entrypoint,
-            env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
-            name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
-            noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
-            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout)
+        let request = try createRequest()
         let client = try await daemon.client()
         try await reportingErrors {
             let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
@@ -152,6 +147,16 @@ struct RunCommand: AsyncParsableCommand {
             }
             print(created.id)
         }
+    }
+
+    /// These flags as hulld's create request.
+    func createRequest() throws -> CreateContainerRequest {
+        CreateContainerRequest(
+            image: arguments[0], command: Array(arguments.dropFirst()), entrypoint: entrypoint,
+            env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
+            name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
+            noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
+            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout)
     }
 
     func noNewPrivileges() throws -> Bool {

@@ -31,6 +31,14 @@ struct ProcessLauncher: Sendable {
         guard !table.contains(stream: stream) else {
             return .failure(AgentError("stream \(stream) already has a process"))
         }
+        var spec = spec
+        if let container = spec.besideContainer {
+            guard let pid = table.pid(stream: container) else {
+                return .failure(AgentError("no running container on stream \(container)"))
+            }
+            let inside = spec.cwd.hasPrefix("/") ? spec.cwd : "/" + spec.cwd
+            spec.cwd = "/proc/\(pid)/root\(inside)"
+        }
         var root: String?
         if let device = spec.rootDevice {
             guard let rootfs else {

@@ -1,0 +1,116 @@
+import Foundation
+import HullAPI
+
+/// `top`, `stats` and `cp` (archives): answered with the guest's own tools beside the
+/// container, so they work whatever the image holds.
+extension ContainerManager {
+    static let archiveLimit = 256 << 20
+
+    func top(_ reference: String) async throws -> TopResult {
+        let (_, running) = try running(reference)
+        let out = try await GuestHelper(running: running).run(["ps", "-o", "pid,ppid,user,stat,vsz,rss,args"])
+        guard out.status == 0 else { throw DaemonError.failed("ps in the guest failed: \(out.stderr)") }
+        return TopParser.parse(String(decoding: out.stdout, as: UTF8.self))
+    }
+
+    func stats(_ reference: String) async throws -> StatsResult {
+        let (record, running) = try running(reference)
+        guard let domain = try libvirt.lookup(name: record.domain) else { throw DaemonError.conflict("the guest is gone") }
+        let first = try domain.usage()
+        let start = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(500))
+        let second = try domain.usage()
+        let elapsed = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - start).components.seconds)
+        let cpu = Double(second.cpuTimeNanoseconds &- first.cpuTimeNanoseconds) / 1e9 / max(elapsed, 0.001) * 100
+        let meminfo = try await GuestHelper(running: running).run(["cat", "/proc/meminfo"])
+        let (total, available) = MeminfoParser.parse(String(decoding: meminfo.stdout, as: UTF8.self))
+        return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: second.vcpus,
+                           hostMemoryBytes: QEMUProcess.residentBytes(domain: record.domain) ?? 0,
+                           guestMemoryTotalBytes: total, guestMemoryUsedBytes: total - min(total, available))
+    }
+
+    /// A tar stream of `path` in the container (its last component as the archive's root).
+    func archive(_ reference: String, path: String) async throws -> [UInt8] {
+        let (_, running) = try running(reference)
+        let (parent, name) = try ArchivePath.split(path)
+        let out = try await GuestHelper(running: running).run(["tar", "-cf", "-", name], cwd: parent, limit: Self.archiveLimit)
+        guard out.status == 0 else {
+            throw DaemonError.notFound("copying \(path) out of the container failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return out.stdout
+    }
+
+    /// Unpacks a tar stream holding one entry at `path` in the container: into it when
+    /// it is a directory, else as that name (Docker's `cp` rules, simplified).
+    func extract(_ reference: String, path: String, tar: [UInt8]) async throws {
+        let (_, running) = try running(reference)
+        let (parent, name) = try ArchivePath.split(path)
+        let script = """
+            d=$1
+            if [ -d "$d" ]; then cd "$d" && exec tar -xf -; fi
+            t=$(mktemp -d .hullcp.XXXXXX) || exit 1
+            tar -xf - -C "$t" || { rm -rf "$t"; exit 1; }
+            set -- "$t"/*
+            if [ $# -ne 1 ] || [ ! -e "$1" ]; then rm -rf "$t"; echo "copying into $d: the archive must hold exactly one entry" >&2; exit 1; fi
+            mv "$1" "$d" && rmdir "$t"
+            """
+        let out = try await GuestHelper(running: running).run(["sh", "-c", script, "sh", name], cwd: parent, input: tar)
+        guard out.status == 0 else {
+            throw DaemonError.badRequest("copying into \(path) failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
+
+enum ArchivePath {
+    /// "/etc/hostname" → ("/etc", "hostname"); "/" and relative paths are refused.
+    static func split(_ path: String) throws -> (parent: String, name: String) {
+        guard path.hasPrefix("/") else { throw DaemonError.badRequest("the path in the container must be absolute: \(path)") }
+        let parts = path.split(separator: "/").map(String.init)
+        guard let name = parts.last, name != "..", name != "." else {
+            throw DaemonError.badRequest("cannot copy \(path): name a file or directory below /")
+        }
+        return ("/" + parts.dropLast().joined(separator: "/"), name)
+    }
+}
+
+enum TopParser {
+    static func parse(_ text: String) -> TopResult {
+        var lines = text.split(separator: "\n").map(String.init)
+        guard !lines.isEmpty else { return TopResult(titles: [], processes: []) }
+        let titles = lines.removeFirst().split(separator: " ").map(String.init)
+        let processes = lines.map { line -> [String] in
+            let fields = line.split(separator: " ", maxSplits: max(titles.count - 1, 0), omittingEmptySubsequences: true)
+            return fields.map(String.init)
+        }
+        return TopResult(titles: titles, processes: processes)
+    }
+}
+
+enum MeminfoParser {
+    /// (MemTotal, MemAvailable) in bytes.
+    static func parse(_ text: String) -> (UInt64, UInt64) {
+        var total: UInt64 = 0, available: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, let kib = UInt64(fields[1]) else { continue }
+            if fields[0] == "MemTotal:" { total = kib * 1024 }
+            if fields[0] == "MemAvailable:" { available = kib * 1024 }
+        }
+        return (total, available)
+    }
+}
+
+enum QEMUProcess {
+    /// VmRSS of the QEMU process libvirt runs for `domain` (its pid file).
+    static func residentBytes(domain: String) -> UInt64? {
+        guard let pidText = try? String(contentsOfFile: "/run/libvirt/qemu/\(domain).pid", encoding: .utf8),
+              let pid = Int(pidText.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 2, let kib = UInt64(fields[1]) { return kib * 1024 }
+        }
+        return nil
+    }
+}
