@@ -83,7 +83,13 @@ enum TopParser {
             let fields = line.split(separator: " ", maxSplits: max(titles.count - 1, 0), omittingEmptySubsequences: true)
             return fields.map(String.init)
         }
-        return TopResult(titles: titles, processes: processes)
+        // Kernel threads (kthreadd, pid 2, and its children) are the guest kernel's own.
+        let pid = titles.firstIndex(of: "PID"), ppid = titles.firstIndex(of: "PPID")
+        let user = processes.filter { row in
+            !(pid.map { row.indices.contains($0) && row[$0] == "2" } ?? false)
+                && !(ppid.map { row.indices.contains($0) && row[$0] == "2" } ?? false)
+        }
+        return TopResult(titles: titles, processes: user)
     }
 }
 
