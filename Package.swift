@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI"]),
-        .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI"]),
+        .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

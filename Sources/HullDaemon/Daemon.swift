@@ -35,6 +35,8 @@ public struct Daemon {
                                                 attributes: [.posixPermissions: 0o700])
         try SocketGuard.claim(options.socketPath)
         try FileManager.default.createDirectory(at: options.paths.home, withIntermediateDirectories: true)
+        let lock = try HomeLock(options.paths.home)
+        defer { withExtendedLifetime(lock) {} }
 
         LibvirtEventLoop.started
         let libvirt = try LibvirtConnection()
@@ -60,6 +62,23 @@ public struct Daemon {
         }
         unlink(path)
     }
+}
+
+/// One hulld per HULL_HOME: two would both reconcile and drive the same containers.
+final class HomeLock {
+    private let fd: Int32
+
+    init(_ home: URL) throws {
+        let path = home.appendingPathComponent("hulld.lock").path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DaemonError.failed("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw DaemonError.conflict("another hulld already manages \(home.path) (HULL_HOME); stop it first or give this one another HULL_HOME")
+        }
+    }
+
+    deinit { close(fd) }
 }
 
 /// One hulld per socket: a socket file nobody answers on is stale and removed; one that

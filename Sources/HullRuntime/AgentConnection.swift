@@ -29,7 +29,22 @@ public final class AgentConnection: Sendable {
         /// A resumed session: output or exits for streams this host did not adopt are
         /// dropped instead of ending the session.
         var resumed = false
+        /// After a resume: frames for running processes not yet adopted, in order, and
+        /// the frames the agent wrote before it knew its host had gone (`early`).
+        var holding: Set<UInt32> = []
+        var held: [UInt32: [HeldFrame]] = [:]
+        var heldBytes = 0
+        var earlyFrames: [Frame] = []
     }
+
+    struct HeldFrame {
+        var frame: Frame
+        /// Written in the previous epoch: its bytes counted against the old host's window.
+        var early: Bool
+    }
+    /// A guest cannot send more than its windows while held; early frames are bounded by
+    /// ResumeSync's preamble limit. Beyond this, held frames are dropped.
+    static let heldLimit = 16 << 20
 
     /// Where one process's stdio goes on the host, and what the guest may still send.
     struct ProcessRoute {
@@ -91,8 +106,6 @@ public final class AgentConnection: Sendable {
             throw AgentError.protocolViolation(.versionMismatch(host: ProtocolLimits.version, guest: reply.version))
         }
         state.withLock { s in
-            s.epoch = reply.epoch ?? 0
-            s.resumed = true
             let highest = max(resumeStream, (reply.processes ?? []).map(\.stream).max() ?? 0)
             s.nextStream = (highest &+ 2) | 1
         }
@@ -104,10 +117,63 @@ public final class AgentConnection: Sendable {
     public func adopt(stream: UInt32, stdio: ProcessStdio, stdinOpen: Bool) -> GuestProcess {
         let gate = stdinOpen ? CreditGate(initial: ProtocolLimits.initialWindow) : nil
         state.withLock { $0.processes[stream] = ProcessRoute(stdout: stdio.stdout, stderr: stdio.stderr, stdinGate: gate) }
+        // What arrived for it meanwhile goes first, in order; new frames queue behind
+        // until the queue is empty.
+        while true {
+            let batch: [HeldFrame]? = state.withLock { s in
+                let frames = s.held[stream] ?? []
+                s.held[stream] = []
+                if frames.isEmpty {
+                    s.holding.remove(stream)
+                    s.held[stream] = nil
+                    return nil
+                }
+                s.heldBytes -= frames.reduce(0) { $0 + $1.frame.payload.count }
+                return frames
+            }
+            guard let batch else { break }
+            for h in batch {
+                if h.early {
+                    writeEarly(h.frame)
+                } else {
+                    do {
+                        try dispatch(h.frame)
+                    } catch {
+                        logger.error("guest broke the protocol, ending its session", metadata: ["error": "\(error)"])
+                        close(reason: .channel("\(error)"))
+                    }
+                }
+            }
+        }
         if let gate, let input = stdio.stdin {
             startStdinPump(stream: stream, from: input, gate: gate)
         }
         return GuestProcess(stream: stream, connection: self)
+    }
+
+    /// Output the agent wrote for the previous host: passed on without credit (it was
+    /// counted in the old epoch, whose windows are gone).
+    private func writeEarly(_ frame: Frame) {
+        guard frame.type == .stdout || frame.type == .stderr, !frame.payload.isEmpty,
+              let route = state.withLock({ $0.processes[frame.streamID] }) else { return }
+        try? FileDescriptorIO.writeAll(frame.type == .stdout ? route.stdout : route.stderr, frame.payload)
+    }
+
+    /// The reply to a resume, seen by the reader before any frame after it: from here on
+    /// frames of the new epoch count, and running processes' frames wait for `adopt`.
+    private func resumed(by payload: [UInt8]) {
+        guard let reply = try? MessageCoding.decodeResponse(HelloReply.self, payload).result else { return }
+        state.withLock { s in
+            s.epoch = reply.epoch ?? 0
+            s.resumed = true
+            let running = (reply.processes ?? []).filter { $0.exit == nil }.map(\.stream)
+            s.holding = Set(running)
+            for frame in s.earlyFrames where s.holding.contains(frame.streamID) {
+                s.held[frame.streamID, default: []].append(HeldFrame(frame: frame, early: true))
+                s.heldBytes += frame.payload.count
+            }
+            s.earlyFrames = []
+        }
     }
 
     public func call<R: Codable & Sendable>(_ request: Request, expecting: R.Type,
@@ -247,7 +313,11 @@ public final class AgentConnection: Sendable {
                 if n == 0 { throw AgentError.sessionClosed }
                 if sync != nil {
                     let usable = sync!.feed(buffer[0..<n])
-                    if sync!.synced { sync = nil }
+                    if sync!.synced {
+                        let early = ResumeSync.frames(in: sync!.preamble)
+                        state.withLock { $0.earlyFrames = early }
+                        sync = nil
+                    }
                     decoder.append(usable[...])
                 } else {
                     decoder.append(buffer[0..<n])
@@ -270,12 +340,30 @@ public final class AgentConnection: Sendable {
     private func handle(_ frame: Frame) throws {
         switch frame.type {
         case .stdout, .stderr, .window, .event:
-            let (epoch, resumed, known) = state.withLock { ($0.epoch, $0.resumed, $0.processes[frame.streamID] != nil) }
-            // Written for a host that is gone, or for a process this host did not adopt.
-            if frame.flags.epoch != epoch || (resumed && !known) { return }
+            let dropOrHold: Bool = state.withLock { s in
+                // Written for a host that is gone.
+                if frame.flags.epoch != s.epoch { return true }
+                if s.holding.contains(frame.streamID) {
+                    if s.heldBytes + frame.payload.count <= AgentConnection.heldLimit {
+                        s.held[frame.streamID, default: []].append(HeldFrame(frame: frame, early: false))
+                        s.heldBytes += frame.payload.count
+                    }
+                    return true
+                }
+                // For a process this host did not adopt.
+                return s.resumed && s.processes[frame.streamID] == nil
+            }
+            if dropOrHold { return }
         case .request, .response, .stdin:
             break
         }
+        if frame.type == .response, frame.streamID == resumeStream {
+            resumed(by: frame.payload)
+        }
+        try dispatch(frame)
+    }
+
+    private func dispatch(_ frame: Frame) throws {
         switch frame.type {
         case .response:
             guard let c = state.withLock({ $0.pending.removeValue(forKey: frame.streamID) }) else {

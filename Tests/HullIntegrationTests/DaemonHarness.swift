@@ -1,0 +1,154 @@
+import Foundation
+import Glibc
+import HullAPI
+import HullClient
+import HullRuntime
+
+/// A real hulld for one test: its own HULL_HOME (guest kernel, initramfs and built-in
+/// rootfs linked from the host's), its own socket; stopped, with every container it
+/// made removed, when the test ends.
+final class DaemonHarness: @unchecked Sendable {
+    let home: URL
+    let socket: String
+    private(set) var process: Process?
+
+    static var hulldBinary: URL { HullCLI.binary.deletingLastPathComponent().appendingPathComponent("hulld") }
+
+    init() throws {
+        try HullCLI.requireSetUp()
+        home = URL(fileURLWithPath: "/tmp/hull-daemon-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("images"), withIntermediateDirectories: true)
+        let real = HullPaths().home
+        for link in ["kernel", "guest", "images/busybox"] {
+            try FileManager.default.createSymbolicLink(at: home.appendingPathComponent(link),
+                                                       withDestinationURL: real.appendingPathComponent(link))
+        }
+        socket = home.appendingPathComponent("hulld.sock").path
+        try start()
+    }
+
+    var environment: [String: String] {
+        ["HULL_HOME": home.path, "HULL_SOCKET": socket, "HULL_NO_AUTOSTART": "1"]
+    }
+
+    var client: DaemonClient { DaemonClient(socketPath: socket) }
+
+    func start() throws {
+        let p = Process()
+        p.executableURL = Self.hulldBinary
+        p.arguments = ["--socket", socket, "--log-level", "debug"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["HULL_HOME": home.path]) { _, new in new }
+        let log = home.appendingPathComponent("hulld.log")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(30)
+        while !DaemonLauncher.isAnswering(socket) {
+            guard p.isRunning, Date() < deadline else {
+                throw HarnessError(message: "hulld did not come up: \(logTail)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// SIGKILL, as a crash would.
+    func kill9() {
+        guard let p = process else { return }
+        Glibc.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    var logTail: String {
+        let text = (try? String(contentsOf: home.appendingPathComponent("hulld.log"), encoding: .utf8)) ?? ""
+        return String(text.suffix(3000))
+    }
+
+    func hull(_ arguments: [String], stdin: Data? = nil) throws -> HullCLI.Result {
+        try HullCLI.run(arguments, stdin: stdin, environment: environment)
+    }
+
+    /// A hull process left running (logs -f, exec), its output collected in the background.
+    func spawn(_ arguments: [String]) throws -> RunningHull {
+        try RunningHull(arguments: arguments, environment: environment)
+    }
+
+    deinit {
+        if process != nil {
+            if let list = try? hull(["ps", "-a", "-q", "--no-trunc"]) {
+                let ids = list.out.split(separator: "\n").map(String.init)
+                if !ids.isEmpty { _ = try? hull(["rm", "-f"] + ids) }
+            }
+            if let p = process {
+                Glibc.kill(p.processIdentifier, SIGTERM)
+                p.waitUntilExit()
+            }
+        }
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    struct HarnessError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// A hull command running in the background.
+final class RunningHull: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+    private let done = DispatchGroup()
+
+    init(arguments: [String], environment: [String: String]) throws {
+        process.executableURL = HullCLI.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        done.enter()
+        DispatchQueue.global().async { [self] in
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                lock.lock()
+                collected.append(chunk)
+                lock.unlock()
+            }
+            done.leave()
+        }
+    }
+
+    var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until the output contains `text`.
+    func expect(_ text: String, within seconds: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return output.contains(text)
+    }
+
+    /// Waits for the process to end; kills it after `seconds`.
+    func finish(within seconds: Double = 60) -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        done.wait()
+        return process.terminationStatus
+    }
+}
