@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
@@ -70,7 +71,10 @@ let package = Package(
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI"]),
-        .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient"]),
+        .testTarget(name: "HullIntegrationTests", dependencies: [
+            "HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient", "HullDaemon",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,70 +16,71 @@ struct APIServer {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/v1/version") { _, _ in
+        let api = DocumentedRouter(router: router)
+        api.get("/v1/version") { _, _ in
             APIResponse.json(VersionInfo(version: HullAPIVersion.daemon, apiVersion: HullAPIVersion.api))
         }
-        router.get("/v1/containers") { request, _ in
+        api.get("/v1/containers") { request, _ in
             await APIResponse.handle {
                 let all = try Query.bool(request, "all") ?? false
                 return APIResponse.json(try manager.list(all: all))
             }
         }
-        router.post("/v1/containers") { request, _ in
+        api.post("/v1/containers") { request, _ in
             await APIResponse.handle {
                 let body = try await Body.decode(CreateContainerRequest.self, from: request)
                 return APIResponse.json(try manager.create(body), status: .created)
             }
         }
-        router.get("/v1/containers/:id") { request, context in
+        api.get("/v1/containers/:id") { request, context in
             await APIResponse.handle {
                 APIResponse.json(try manager.record(try Path.id(context)).info)
             }
         }
-        router.delete("/v1/containers/:id") { request, context in
+        api.delete("/v1/containers/:id") { request, context in
             await APIResponse.handle {
                 try await manager.remove(try Path.id(context), force: try Query.bool(request, "force") ?? false)
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/containers/:id/start") { _, context in
+        api.post("/v1/containers/:id/start") { _, context in
             await APIResponse.handle {
                 try await manager.start(try Path.id(context))
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/containers/:id/stop") { request, context in
+        api.post("/v1/containers/:id/stop") { request, context in
             await APIResponse.handle {
                 try await manager.stop(try Path.id(context), timeout: try Query.seconds(request, "timeout"))
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/containers/:id/restart") { request, context in
+        api.post("/v1/containers/:id/restart") { request, context in
             await APIResponse.handle {
                 try await manager.restart(try Path.id(context), timeout: try Query.seconds(request, "timeout"))
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/containers/:id/kill") { request, context in
+        api.post("/v1/containers/:id/kill") { request, context in
             await APIResponse.handle {
                 let signal = try SignalName.parse(request.uri.queryParameters["signal"].map(String.init) ?? "KILL")
                 try await manager.kill(try Path.id(context), signal: signal)
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/containers/:id/wait") { _, context in
+        api.post("/v1/containers/:id/wait") { _, context in
             await APIResponse.handle {
                 APIResponse.json(try await manager.wait(try Path.id(context)))
             }
         }
-        router.post("/v1/containers/:id/resize") { request, context in
+        api.post("/v1/containers/:id/resize") { request, context in
             await APIResponse.handle {
                 let size = try await Body.decode(ResizeBody.self, from: request)
                 try await manager.resize(try Path.id(context), rows: size.rows, columns: size.columns)
                 return APIResponse.noContent
             }
         }
-        router.get("/v1/containers/:id/logs") { request, context in
+        api.get("/v1/containers/:id/logs") { request, context in
             await APIResponse.handle {
                 var query = LogQuery()
                 query.follow = try Query.bool(request, "follow") ?? false
@@ -93,7 +94,7 @@ struct APIServer {
                 return APIResponse.stream(try manager.logStream(try Path.id(context), query: query))
             }
         }
-        router.post("/v1/containers/:id/stdin") { request, context in
+        api.post("/v1/containers/:id/stdin") { request, context in
             await APIResponse.handle {
                 let (_, running) = try manager.running(try Path.id(context))
                 try await StdinUpload.copy(request, to: running.pipes, claim: running.claimStdin)
@@ -101,20 +102,20 @@ struct APIServer {
             }
         }
 
-        router.get("/v1/containers/:id/top") { _, context in
+        api.get("/v1/containers/:id/top") { _, context in
             await APIResponse.handle { APIResponse.json(try await manager.top(try Path.id(context))) }
         }
-        router.get("/v1/containers/:id/stats") { _, context in
+        api.get("/v1/containers/:id/stats") { _, context in
             await APIResponse.handle { APIResponse.json(try await manager.stats(try Path.id(context))) }
         }
-        router.get("/v1/containers/:id/archive") { request, context in
+        api.get("/v1/containers/:id/archive") { request, context in
             await APIResponse.handle {
                 let bytes = try await manager.archive(try Path.id(context), path: try Query.required(request, "path"))
                 return Response(status: .ok, headers: [.contentType: "application/x-tar"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
             }
         }
-        router.put("/v1/containers/:id/archive") { request, context in
+        api.put("/v1/containers/:id/archive") { request, context in
             await APIResponse.handle {
                 var request = request
                 let path = try Query.required(request, "path")
@@ -128,7 +129,7 @@ struct APIServer {
                 return APIResponse.noContent
             }
         }
-        ExecRoutes(manager: manager).add(to: router)
+        ExecRoutes(manager: manager).add(to: api)
         return router
     }
 }

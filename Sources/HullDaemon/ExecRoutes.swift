@@ -5,17 +5,17 @@ import Hummingbird
 struct ExecRoutes {
     let manager: ContainerManager
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.post("/v1/containers/:id/exec") { request, context in
+    func add(to api: DocumentedRouter) {
+        api.post("/v1/containers/:id/exec") { request, context in
             await APIResponse.handle {
                 let body = try await Body.decode(ExecRequest.self, from: request)
                 return APIResponse.json(try await manager.exec(try Path.id(context), body), status: .created)
             }
         }
-        router.get("/v1/exec/:id") { _, context in
+        api.get("/v1/exec/:id") { _, context in
             await APIResponse.handle { APIResponse.json(try manager.execInfo(try Path.id(context))) }
         }
-        router.get("/v1/exec/:id/output") { _, context in
+        api.get("/v1/exec/:id/output") { _, context in
             await APIResponse.handle {
                 let session = try manager.execSession(try Path.id(context))
                 var query = LogQuery()
@@ -23,28 +23,28 @@ struct ExecRoutes {
                 return APIResponse.stream(LogReader(log: session.log, query: query).frames())
             }
         }
-        router.post("/v1/exec/:id/stdin") { request, context in
+        api.post("/v1/exec/:id/stdin") { request, context in
             await APIResponse.handle {
                 let session = try manager.execSession(try Path.id(context))
                 try await StdinUpload.copy(request, to: session.pipes, claim: session.claimStdin)
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/exec/:id/resize") { request, context in
+        api.post("/v1/exec/:id/resize") { request, context in
             await APIResponse.handle {
                 let size = try await Body.decode(ResizeBody.self, from: request)
                 try await manager.execResize(try Path.id(context), rows: size.rows, columns: size.columns)
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/exec/:id/kill") { request, context in
+        api.post("/v1/exec/:id/kill") { request, context in
             await APIResponse.handle {
                 let signal = try SignalName.parse(request.uri.queryParameters["signal"].map(String.init) ?? "KILL")
                 try await manager.execSignal(try Path.id(context), signal: signal)
                 return APIResponse.noContent
             }
         }
-        router.post("/v1/exec/:id/wait") { _, context in
+        api.post("/v1/exec/:id/wait") { _, context in
             await APIResponse.handle {
                 let session = try manager.execSession(try Path.id(context))
                 return APIResponse.json(WaitResult(exitCode: await session.wait(), exitReason: nil))

@@ -1,0 +1,94 @@
+import Foundation
+import HullAPI
+import Testing
+@testable import HullDaemon
+
+@Suite("host-kept logs")
+struct LogFileTests {
+    func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func read(_ log: LogFile, _ query: LogQuery = LogQuery()) async -> [OutputFrame] {
+        var frames: [OutputFrame] = []
+        for await frame in LogReader(log: log, query: query).frames() { frames.append(frame) }
+        return frames
+    }
+
+    @Test("records keep stdout and stderr apart and survive reopening, torn tails cut")
+    func roundTrip() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try LogFile(directory: dir, name: "main")
+        log.append(stream: 1, Array("out\n".utf8))
+        log.append(stream: 2, Array("err\n".utf8))
+        log.close()
+        // A writer killed mid-record leaves a partial record behind.
+        let handle = try FileHandle(forWritingTo: LogFile.url(dir, "main", 0))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: LogRecord(stream: 1, nanoseconds: 1, payload: Array("lost".utf8)).encoded().prefix(18))
+        try handle.close()
+        let again = try LogFile(directory: dir, name: "main")
+        again.append(stream: 1, Array("more\n".utf8))
+        again.finish()
+        let frames = await read(again)
+        #expect(frames.map(\.stream) == [.stdout, .stderr, .stdout])
+        #expect(frames.map { String(decoding: $0.payload, as: UTF8.self) } == ["out\n", "err\n", "more\n"])
+    }
+
+    @Test("rotation keeps two generations; a reader reads across them")
+    func rotation() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try LogFile(directory: dir, name: "main", maxFileBytes: 1000)
+        for i in 0..<100 { log.append(stream: 1, Array("line \(i)\n".utf8)) }
+        log.finish()
+        #expect(LogFile.generations(in: dir, name: "main").count == 2)
+        let text = await read(log).map { String(decoding: $0.payload, as: UTF8.self) }.joined()
+        #expect(text.hasSuffix("line 99\n"))
+        #expect(!text.contains("line 0\n"), "the oldest generation is gone")
+        let sizes = try FileManager.default.contentsOfDirectory(atPath: dir.path).map {
+            try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent($0).path)[.size] as? Int ?? 0
+        }
+        #expect(sizes.allSatisfy { $0 <= 1000 })
+    }
+
+    @Test("tail counts lines across records; follow waits for more until finished; timestamps prefix lines")
+    func tailFollowTimestamps() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try LogFile(directory: dir, name: "main")
+        log.append(stream: 1, Array("a\nb\n".utf8))
+        log.append(stream: 1, Array("c\nd".utf8))
+        log.append(stream: 1, Array("\n".utf8))
+        var query = LogQuery()
+        query.tail = 2
+        #expect(await read(log, query).map { String(decoding: $0.payload, as: UTF8.self) }.joined() == "c\nd\n")
+        query.tail = 0
+        query.follow = true
+        let follower = Task { await read(log, query).map { String(decoding: $0.payload, as: UTF8.self) }.joined() }
+        try await Task.sleep(for: .milliseconds(100))
+        log.append(stream: 1, Array("new\n".utf8))
+        log.finish()
+        #expect(await follower.value == "new\n")
+
+        var stamped = LogQuery()
+        stamped.timestamps = true
+        stamped.tail = 1
+        let line = await read(log, stamped).map { String(decoding: $0.payload, as: UTF8.self) }.joined()
+        #expect(line.hasSuffix("Z new\n"), "\(line)")
+        #expect(line.hasPrefix("20"))
+    }
+
+    @Test("lastLines edge cases")
+    func lastLines() {
+        let r = { (s: String) in LogRecord(stream: 1, nanoseconds: 0, payload: Array(s.utf8)) }
+        let text = { (rs: [LogRecord]) in rs.map { String(decoding: $0.payload, as: UTF8.self) }.joined() }
+        #expect(text(LogReader.lastLines([r("x\ny\nz\n")], count: 1)) == "z\n")
+        #expect(text(LogReader.lastLines([r("x\ny\nz")], count: 1)) == "z")
+        #expect(text(LogReader.lastLines([r("x\n")], count: 5)) == "x\n")
+        #expect(text(LogReader.lastLines([r("x\n"), r("y\n")], count: 0)) == "")
+    }
+}
