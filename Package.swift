@@ -57,6 +57,7 @@ let package = Package(
         ], path: "Sources/HullClient"),
         .executableTarget(name: "hull", dependencies: [
             "HullRuntime", "HullImages", "HullClient", "HullAPI",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/hull"),

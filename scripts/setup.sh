@@ -9,7 +9,7 @@
 #   3. libvirt's daemons, when no service manager runs them
 #   4. the guest, under $HULL_HOME: kernel (kernels/fetch-kernel.sh), built-in busybox
 #      rootfs, agent (guest-agent/build-agent.sh) and initramfs (guest-agent/build-*.sh)
-#   5. the `hull` binary (swift build --product hull)
+#   5. the `hull` and `hulld` binaries (swift build --product hull / hulld)
 #
 # Environment:
 #   HULL_HOME            where guest files live (default /var/lib/hull)
@@ -33,13 +33,24 @@ packages=(
   busybox-static                                                 # guest userland, offline
   umoci skopeo                                                   # image layers (umoci unpack); test images
   cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
-  python3
+  libsqlite3-dev                                                 # hulld's state (GRDB)
+  python3 python3-yaml                                           # tests: docs/openapi.yaml checks
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
 if [ -z "$missing" ]; then
   hull_say "Debian packages present"
 else
   hull_install_packages "${packages[@]}"
+fi
+
+# The OpenAPI validator the API tests use (PyPI; Debian 12 has no package of it).
+if python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
+  hull_say "openapi-spec-validator present"
+else
+  hull_say "installing openapi-spec-validator from PyPI"
+  python3 -m pip install --quiet openapi-spec-validator pyyaml 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages openapi-spec-validator pyyaml \
+    || hull_die "could not install openapi-spec-validator (pip install openapi-spec-validator pyyaml)"
 fi
 
 # --- 2. /dev/kvm ---------------------------------------------------------------------
@@ -135,9 +146,10 @@ else
   command -v swift >/dev/null \
     || hull_die "swift not found: install a Swift 6 toolchain (https://www.swift.org/install/linux/; Debian 12 has none) and put it on PATH"
   build_started=$(hull_now)
-  hull_say_begin "swift build --product hull"
+  hull_say_begin "swift build --product hull, hulld"
   hull_run_logged "swift build --product hull" swift build --product hull
-  hull_say_end "done in $(hull_since "$build_started") (.build/debug/hull)"
+  hull_run_logged "swift build --product hulld" swift build --product hulld
+  hull_say_end "done in $(hull_since "$build_started") (.build/debug/hull, .build/debug/hulld)"
 fi
 
 hull_say "ready in $(hull_since "$started") (HULL_HOME=$HULL_HOME)"

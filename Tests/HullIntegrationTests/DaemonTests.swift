@@ -65,14 +65,7 @@ extension Integration {
             #expect(try d.hull(["exec", "multi", "sh", "-c", "kill -9 $$"]).status == 137)
 
             let pty = try PseudoTerminal(rows: 33, columns: 101)
-            let process = Process()
-            process.executableURL = HullCLI.binary
-            process.arguments = ["exec", "-it", "multi", "sh"]
-            process.environment = ProcessInfo.processInfo.environment.merging(d.environment) { _, new in new }
-            process.standardInput = pty.child
-            process.standardOutput = pty.child
-            process.standardError = pty.child
-            try process.run()
+            let process = try pty.runHull(["exec", "-it", "multi", "sh"], environment: d.environment)
             defer { if process.isRunning { process.terminate() } }
             try pty.expect("# ", within: 60)
             pty.send("stty size; echo $((40+2))\r")

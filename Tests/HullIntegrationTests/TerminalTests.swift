@@ -13,13 +13,7 @@ extension Integration {
         @Test("echo, window size and resize, Ctrl-C, exit status")
         func interactiveShell() throws {
             let pty = try PseudoTerminal(rows: 30, columns: 100)
-            let process = Process()
-            process.executableURL = HullCLI.binary
-            process.arguments = ["run", "--rm", "-it", "busybox", "sh"]
-            process.standardInput = pty.child
-            process.standardOutput = pty.child
-            process.standardError = pty.child
-            try process.run()
+            let process = try pty.runHull(["run", "--rm", "-it", "busybox", "sh"])
             defer { if process.isRunning { process.terminate() } }
 
             try pty.expect("# ", within: 60)
@@ -76,6 +70,19 @@ final class PseudoTerminal {
     }
 
     deinit { close(controller) }
+
+    /// Starts the hull binary with this terminal as its stdin, stdout and stderr.
+    func runHull(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = HullCLI.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardInput = child
+        process.standardOutput = child
+        process.standardError = child
+        try process.run()
+        return process
+    }
 
     func resize(rows: UInt16, columns: UInt16) {
         var ws = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HullAPI
 import HullClient
+import NIOHTTP1
 
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,13 +11,7 @@ struct StartCommand: AsyncParsableCommand {
     @Argument(help: "Container names or ids.") var containers: [String]
 
     func run() async throws {
-        let client = try await daemon.client()
-        try await reportingErrors {
-            for c in containers {
-                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/start")
-                print(c)
-            }
-        }
+        try await forEach(containers, daemon: daemon, .POST, "start")
     }
 }
 
@@ -34,14 +29,7 @@ struct StopCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await daemon.client()
-        try await reportingErrors {
-            for c in containers {
-                let query = time.map { "?timeout=\($0)" } ?? ""
-                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/stop\(query)")
-                print(c)
-            }
-        }
+        try await forEach(containers, daemon: daemon, .POST, "stop" + (time.map { "?timeout=\($0)" } ?? ""))
     }
 }
 
@@ -53,14 +41,7 @@ struct RestartCommand: AsyncParsableCommand {
     @Argument(help: "Container names or ids.") var containers: [String]
 
     func run() async throws {
-        let client = try await daemon.client()
-        try await reportingErrors {
-            for c in containers {
-                let query = time.map { "?timeout=\($0)" } ?? ""
-                _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/restart\(query)")
-                print(c)
-            }
-        }
+        try await forEach(containers, daemon: daemon, .POST, "restart" + (time.map { "?timeout=\($0)" } ?? ""))
     }
 }
 
@@ -116,6 +97,17 @@ struct WaitCommand: AsyncParsableCommand {
                                                    expecting: WaitResult.self, timeout: DaemonClient.forever)
                 print(result.exitCode)
             }
+        }
+    }
+}
+
+/// One call per container, printing each name as it succeeds (docker's stop/start/… output).
+func forEach(_ containers: [String], daemon: DaemonOptions, _ method: HTTPMethod, _ action: String) async throws {
+    let client = try await daemon.client()
+    try await reportingErrors {
+        for c in containers {
+            _ = try await client.call(method, "/v1/containers/\(try pathComponent(c))/\(action)")
+            print(c)
         }
     }
 }

@@ -73,19 +73,11 @@ extension ProcessLauncher {
         case .success(let p): childPID = p
         case .failure(let error): return .failure(AgentError("exec: \(error)"))
         }
-        var failure = hull_spawn_failure()
-        let outcome = hull_spawn_result(resultFD, &failure)
-        withExtendedLifetime(arena) {}
-        if outcome == 0 {
-            Log.info("stream \(stream): exec \(argv0) in the container of stream \(container) as pid \(childPID)")
-            return .success(process)
+        defer { withExtendedLifetime(arena) {} }
+        return awaitExec(process, resultFD: resultFD,
+                         started: "exec \(argv0) in the container of stream \(container) as pid \(childPID)") { failure in
+            ContainerFailure.describe(failure, plan: plan, user: target.user, guestMounts: [])
         }
-        table.remove(stream: stream)
-        process.discard()
-        if outcome < 0 {
-            return .failure(AgentError("\(SystemError("waiting for the exec of \"\(argv0)\""))"))
-        }
-        return .failure(AgentError(ContainerFailure.describe(failure, plan: plan, user: target.user, guestMounts: [])))
     }
 
     /// True when the container's namespace of this kind is not the agent's own.

@@ -86,19 +86,28 @@ struct ProcessLauncher: Sendable {
         case .failure(let error): return .failure(error)
         }
 
+        defer { withExtendedLifetime((candidates, argv, envp, places)) {} }
+        return awaitExec(process, resultFD: resultFD, started: "started \(argv0) as pid \(pid)") { failure in
+            describe(failure, spec: spec, root: root)
+        }
+    }
+
+    /// Reads the child's report: the process once its exec succeeded; otherwise it is
+    /// forgotten and the failure described for the host.
+    func awaitExec(_ process: ContainerProcess, resultFD: Int32, started: String,
+                   describe: (hull_spawn_failure) -> String) -> Result<ContainerProcess, AgentError> {
         var failure = hull_spawn_failure()
         let outcome = hull_spawn_result(resultFD, &failure)
-        withExtendedLifetime((candidates, argv, envp, places)) {}
         if outcome == 0 {
-            Log.info("stream \(stream): started \(argv0) as pid \(pid)")
+            Log.info("stream \(process.stream): \(started)")
             return .success(process)
         }
-        table.remove(stream: stream)
+        table.remove(stream: process.stream)
         process.discard()
         if outcome < 0 {
-            return .failure(AgentError("\(SystemError("waiting for the exec of \"\(argv0)\""))"))
+            return .failure(AgentError("\(SystemError("waiting for the exec of \"\(process.argv0)\""))"))
         }
-        return .failure(AgentError(describe(failure, spec: spec, root: root)))
+        return .failure(AgentError(describe(failure)))
     }
 
     /// The error the host shows; "exec" failures keep the form the host maps to exit
