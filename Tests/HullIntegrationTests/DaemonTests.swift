@@ -132,6 +132,8 @@ extension Integration {
                 #expect(r.status == 0, "\(r.err)")
             }
             Thread.sleep(forTimeInterval: 1)
+            var before: [Int: [Int]] = [:]
+            for n in 1...3 { before[n] = try numbers(d, "keep\(n)") }
             d.kill9()
             Thread.sleep(forTimeInterval: 2)
             #expect(try HullCLI.hullDomains().isSuperset(of: ["hull-keep1", "hull-keep2", "hull-keep3"]))
@@ -140,13 +142,26 @@ extension Integration {
             for n in 1...3 { #expect(ps.out.contains("keep\(n)"), "\(ps.out)") }
             Thread.sleep(forTimeInterval: 1)
             for n in 1...3 {
-                let numbers = try d.hull(["logs", "keep\(n)"]).out.split(separator: "\n").compactMap { Int($0.split(separator: " ").last ?? "") }
-                #expect(numbers.count > 20, "keep\(n) logged \(numbers.count) lines")
-                #expect(numbers == Array(0..<numbers.count), "keep\(n): output lost or repeated around the restart")
+                let after = try numbers(d, "keep\(n)")
+                let earlier = before[n] ?? []
+                // What was logged before the crash is intact; the 2+ s hulld was down are
+                // there (the agent held that output); nothing is repeated. Only a chunk in
+                // flight at the instant of the SIGKILL — read from the socket by the dying
+                // hulld, not yet in its log — may be missing (docs/api.md).
+                #expect(Array(after.prefix(earlier.count)) == earlier, "keep\(n): the log before the crash changed")
+                #expect(after.count > earlier.count + 10, "keep\(n): \(earlier.count) lines before, \(after.count) after")
+                #expect(after == after.sorted() && Set(after).count == after.count, "keep\(n): out of order or repeated: \(after)")
+                let missing = (after.last ?? 0) + 1 - after.count
+                #expect(missing <= 2, "keep\(n): \(missing) lines lost around the restart: \(after)")
                 let exec = try d.hull(["exec", "keep\(n)", "echo", "alive\(n)"])
                 #expect(exec.out == "alive\(n)\n", "\(exec.err)\n\(d.logTail)")
             }
             #expect(try d.hull(["stop", "-t", "0", "keep1", "keep2", "keep3"]).status == 0)
+        }
+
+        /// The counters a `keepN` container printed, as `hull logs` shows them.
+        func numbers(_ d: DaemonHarness, _ name: String) throws -> [Int] {
+            try d.hull(["logs", name]).out.split(separator: "\n").compactMap { Int($0.split(separator: " ").last ?? "") }
         }
 
         @Test("20 containers started at once by 4 clients all run, and rm -f removes them all")
