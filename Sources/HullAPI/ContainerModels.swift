@@ -29,12 +29,15 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     /// "kvm" or "tcg"; nil decides from the host.
     public var accel: String?
     public var bootTimeout: Double?
+    /// `--rm`: hulld removes the container (logs, disks) once it exited.
+    public var autoRemove: Bool
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
                 readOnly: Bool = false, tmpfs: [String] = [], tty: Bool = false, openStdin: Bool = false,
                 noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
-                stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil) {
+                stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
+                autoRemove: Bool = false) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -53,6 +56,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.stopTimeout = stopTimeout
         self.accel = accel
         self.bootTimeout = bootTimeout
+        self.autoRemove = autoRemove
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -76,6 +80,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         stopTimeout = try c.decodeIfPresent(Double.self, forKey: .stopTimeout)
         accel = try c.decodeIfPresent(String.self, forKey: .accel)
         bootTimeout = try c.decodeIfPresent(Double.self, forKey: .bootTimeout)
+        autoRemove = try c.decodeIfPresent(Bool.self, forKey: .autoRemove) ?? false
     }
 }
 

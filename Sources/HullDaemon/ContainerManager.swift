@@ -189,6 +189,13 @@ final class ContainerManager: Sendable {
         try? store.save(record)
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
         wakeWaiters(record)
+        if record.request.autoRemove {
+            do {
+                try await remove(id, force: false)
+            } catch {
+                logger.error("auto-remove failed", metadata: ["container": "\(id.prefix(12))", "error": "\(error)"])
+            }
+        }
     }
 
     func wakeWaiters(_ record: ContainerRecord) {

@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(name: .customLong("rm"), help: "Remove the container when it exits (always the case until containers are kept by hulld).")
+    @Flag(name: .customLong("rm"), help: "Remove the container when it exits (in the foreground a container is always removed; with -d hulld removes it).")
     var remove = false
 
     @Flag(name: [.customShort("d"), .customLong("detach")], help: "Run in the background under hulld and print the container id (see hull logs/ps/stop/rm).")
@@ -127,7 +127,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         _ = try noNewPrivileges()
         if detach {
-            if remove { throw ValidationError("--rm with -d is not supported yet: remove the container with `hull rm` once it exited") }
             if rootfs != nil { throw ValidationError("--rootfs works only in the foreground; with -d, load the rootfs as an image (hull image load)") }
             if !kernelArgs.isEmpty { throw ValidationError("--kernel-arg works only in the foreground") }
         }
@@ -156,7 +155,7 @@ struct RunCommand: AsyncParsableCommand {
             env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
             name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
             noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
-            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout)
+            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove)
     }
 
     func noNewPrivileges() throws -> Bool {

@@ -111,6 +111,20 @@ extension Integration {
             #expect(try d.hull(["exec", "att", "cat", "/tmp/in.txt"]).out == "copied in\n", "restart keeps file changes")
         }
 
+        @Test("run -d --rm: removed with its files once it exits")
+        func autoRemove() throws {
+            let d = try DaemonHarness()
+            let run = try d.hull(["run", "-d", "--rm", "--name", "brief", "busybox", "sh", "-c", "sleep 1; exit 4"])
+            #expect(run.status == 0, "\(run.err)")
+            let id = run.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try d.hull(["wait", "brief"]).out == "4\n")
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, try d.hull(["ps", "-a", "-q"]).out.contains(id.prefix(12)) { Thread.sleep(forTimeInterval: 0.2) }
+            #expect(!(try d.hull(["ps", "-a", "-q"]).out.contains(id.prefix(12))))
+            #expect(!FileManager.default.fileExists(atPath: d.home.appendingPathComponent("containers/\(id)").path))
+            #expect(!FileManager.default.fileExists(atPath: d.home.appendingPathComponent("run/\(id.prefix(12))").path))
+        }
+
         @Test("a guest destroyed from outside shows up as exited with the reason")
         func destroyedFromOutside() throws {
             let d = try DaemonHarness()
