@@ -42,6 +42,8 @@ extension ContainerManager {
             log.reopen()
             let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
             let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
+            // What the agent sent that never reached the log comes again: exactly once.
+            try await vm.agent.replay(stream: main, stdout: log.offset(of: 1), stderr: log.offset(of: 2))
             let running = RunningContainer(guest: GuestContainer(vm: vm, process: process), pipes: pipes)
             live.withLock { $0[record.id] = running }
             var current = record
@@ -60,6 +62,7 @@ extension ContainerManager {
         guard sink >= 0 else { return }
         let process = vm.agent.adopt(stream: stream, stdio: ProcessStdio(stdin: nil, stdout: sink, stderr: sink), stdinOpen: false)
         Task {
+            try? await vm.agent.replay(stream: stream, stdout: .max, stderr: .max)
             _ = try? await process.wait()
             close(sink)
         }

@@ -128,7 +128,7 @@ final class ContainerManager: Sendable {
         // The agent outlives a hulld that goes away and waits for the next to resume.
         options.guest.extraKernelArgs.append("hull.persist=1")
         let log = try mainLog(record.id)
-        log.reopen()
+        log.startRun()
         let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
         let guest: GuestContainer
         do {

@@ -18,6 +18,8 @@ final class LogFile: Sendable {
         var finished = false
         /// Bumped on every append or finish; followers wait for a change.
         var version: UInt64 = 0
+        /// Bytes logged per stream (1, 2) in the current run of the process.
+        var offsets: [UInt8: UInt64] = [1: 0, 2: 0]
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state: Mutex<State>
@@ -37,7 +39,45 @@ final class LogFile: Sendable {
         let handle = try FileHandle(forWritingTo: url)
         try handle.truncate(atOffset: UInt64(valid))
         try handle.seekToEnd()
-        state = Mutex(State(generation: generation, handle: handle, size: valid))
+        var state = State(generation: generation, handle: handle, size: valid)
+        state.offsets = LogFile.runOffsets(in: directory, name: name)
+        self.state = Mutex(state)
+    }
+
+    /// Per stream, the bytes logged since the last run started (its marker record).
+    private static func runOffsets(in directory: URL, name: String) -> [UInt8: UInt64] {
+        var offsets: [UInt8: UInt64] = [1: 0, 2: 0]
+        for generation in generations(in: directory, name: name) {
+            guard let data = try? Data(contentsOf: url(directory, name, generation)) else { continue }
+            let bytes = [UInt8](data)
+            var at = 0
+            while case .record(let record, let length) = LogRecord.parse(bytes[at...]) {
+                if record.stream == LogRecord.runStart {
+                    offsets = [1: 0, 2: 0]
+                } else {
+                    offsets[record.stream] = record.offset + UInt64(record.payload.count)
+                }
+                at += length
+            }
+        }
+        return offsets
+    }
+
+    /// Bytes of `stream` logged in this run: where a resumed agent sends again from.
+    func offset(of stream: UInt8) -> UInt64 {
+        state.withLock { $0.offsets[stream] ?? 0 }
+    }
+
+    /// The process starts (again): offsets count from zero, marked in the file.
+    func startRun() {
+        state.withLock { s in
+            s.finished = false
+            s.offsets = [1: 0, 2: 0]
+            let marker = LogRecord(stream: LogRecord.runStart, nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9),
+                                   payload: []).encoded()
+            try? s.handle?.write(contentsOf: marker)
+            s.size += marker.count
+        }
     }
 
     static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
@@ -69,7 +109,10 @@ final class LogFile: Sendable {
         state.withLock { s in
             while offset < bytes.count {
                 let end = min(bytes.count, offset + LogRecord.maxPayload)
-                let record = LogRecord(stream: stream, nanoseconds: now, payload: Array(bytes[offset..<end])).encoded()
+                let streamOffset = s.offsets[stream] ?? 0
+                let record = LogRecord(stream: stream, nanoseconds: now, offset: streamOffset,
+                                       payload: Array(bytes[offset..<end])).encoded()
+                s.offsets[stream] = streamOffset + UInt64(end - offset)
                 offset = end
                 if s.size + record.count > maxFileBytes, s.size > 0 { rotate(&s) }
                 try? s.handle?.write(contentsOf: record)

@@ -87,7 +87,7 @@ struct LogReader: Sendable {
     }
 
     private func emit(_ record: LogRecord, into out: AsyncStream<OutputFrame>.Continuation) async {
-        guard (record.stream == 1 && query.stdout) || (record.stream == 2 && query.stderr),
+        guard (record.stream == 1 && query.stdout) || (record.stream == 2 && query.stderr),  // not run markers
               let stream = OutputFrame.Stream(rawValue: record.stream) else { return }
         var payload = record.payload
         if query.timestamps {

@@ -1,16 +1,20 @@
 import Foundation
 
-/// One chunk of a process's output as kept on the host: a 16-byte header — magic 0x48
-/// ("H"), stream (1 stdout, 2 stderr), two zero bytes, payload length (UInt32 LE),
-/// wall-clock time in nanoseconds since 1970 (UInt64 LE) — then the payload.
+/// One chunk of a process's output as kept on the host: a 24-byte header — magic 0x48
+/// ("H"), stream (1 stdout, 2 stderr; 3 marks the start of a new run of the process),
+/// two zero bytes, payload length (UInt32 LE), wall-clock time in nanoseconds since 1970
+/// (UInt64 LE), the offset of the payload's first byte in its stream in this run (UInt64
+/// LE: what a resumed agent is asked to send again from) — then the payload.
 struct LogRecord: Sendable, Equatable {
     static let magic: UInt8 = 0x48
-    static let headerSize = 16
+    static let headerSize = 24
+    static let runStart: UInt8 = 3
     /// Bigger chunks are split on write; a bigger length on read means a damaged file.
     static let maxPayload = 256 * 1024
 
     var stream: UInt8
     var nanoseconds: UInt64
+    var offset: UInt64 = 0
     var payload: [UInt8]
 
     var date: Date { Date(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
@@ -19,6 +23,7 @@ struct LogRecord: Sendable, Equatable {
         var bytes: [UInt8] = [LogRecord.magic, stream, 0, 0]
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { bytes.append(contentsOf: $0) }
         withUnsafeBytes(of: nanoseconds.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: offset.littleEndian) { bytes.append(contentsOf: $0) }
         return bytes + payload
     }
 
@@ -32,15 +37,17 @@ struct LogRecord: Sendable, Equatable {
     static func parse(_ bytes: ArraySlice<UInt8>) -> Parse {
         guard bytes.count >= headerSize else { return .incomplete }
         let base = bytes.startIndex
-        guard bytes[base] == magic, bytes[base + 1] == 1 || bytes[base + 1] == 2 else { return .damaged }
+        guard bytes[base] == magic, (1...3).contains(bytes[base + 1]) else { return .damaged }
         var length: UInt32 = 0
         var nanos: UInt64 = 0
+        var offset: UInt64 = 0
         for i in 0..<4 { length |= UInt32(bytes[base + 4 + i]) << (8 * i) }
         for i in 0..<8 { nanos |= UInt64(bytes[base + 8 + i]) << (8 * i) }
+        for i in 0..<8 { offset |= UInt64(bytes[base + 16 + i]) << (8 * i) }
         guard Int(length) <= maxPayload else { return .damaged }
         let total = headerSize + Int(length)
         guard bytes.count >= total else { return .incomplete }
         let payload = Array(bytes[(base + headerSize)..<(base + total)])
-        return .record(LogRecord(stream: bytes[base + 1], nanoseconds: nanos, payload: payload), length: total)
+        return .record(LogRecord(stream: bytes[base + 1], nanoseconds: nanos, offset: offset, payload: payload), length: total)
     }
 }

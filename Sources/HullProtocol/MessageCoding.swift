@@ -28,6 +28,7 @@ public enum MessageCoding {
         case .signal(let p): return json(Envelope(method: request.method, params: p))
         case .resize(let p): return json(Envelope(method: request.method, params: p))
         case .shutdown: return json(Envelope<Empty>(method: request.method, params: nil))
+        case .replay(let p): return json(Envelope(method: request.method, params: p))
         }
     }
 
@@ -39,6 +40,7 @@ public enum MessageCoding {
         case "signal": return .signal(try params(SignalRequest.self, bytes))
         case "resize": return .resize(try params(ResizeRequest.self, bytes))
         case "shutdown": return .shutdown
+        case "replay": return .replay(try params(ReplayRequest.self, bytes))
         default: throw .malformedMessage("unknown method \(method)")
         }
     }

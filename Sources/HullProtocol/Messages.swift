@@ -17,6 +17,9 @@ public enum Request: Sendable, Equatable {
     case resize(ResizeRequest)
     /// Sync filesystems and power the guest off.
     case shutdown
+    /// After a resume: the host logged the process's output up to these byte offsets;
+    /// the agent sends what came after again, then new output.
+    case replay(ReplayRequest)
 
     public var method: String {
         switch self {
@@ -25,6 +28,7 @@ public enum Request: Sendable, Equatable {
         case .signal: "signal"
         case .resize: "resize"
         case .shutdown: "shutdown"
+        case .replay: "replay"
         }
     }
 }
@@ -132,6 +136,18 @@ public struct SignalRequest: Codable, Sendable, Equatable {
     public init(stream: UInt32, signal: Int32) {
         self.stream = stream
         self.signal = signal
+    }
+}
+
+public struct ReplayRequest: Codable, Sendable, Equatable {
+    public var stream: UInt32
+    /// Offsets in the process's stdout and stderr; `UInt64.max` asks for nothing again.
+    public var stdout: UInt64
+    public var stderr: UInt64
+    public init(stream: UInt32, stdout: UInt64, stderr: UInt64) {
+        self.stream = stream
+        self.stdout = stdout
+        self.stderr = stderr
     }
 }
 

@@ -29,21 +29,14 @@ public final class AgentConnection: Sendable {
         /// A resumed session: output or exits for streams this host did not adopt are
         /// dropped instead of ending the session.
         var resumed = false
-        /// After a resume: frames for running processes not yet adopted, in order, and
-        /// the frames the agent wrote before it knew its host had gone (`early`).
+        /// After a resume: frames for running processes not yet adopted, in order.
         var holding: Set<UInt32> = []
-        var held: [UInt32: [HeldFrame]] = [:]
+        var held: [UInt32: [Frame]] = [:]
         var heldBytes = 0
-        var earlyFrames: [Frame] = []
     }
 
-    struct HeldFrame {
-        var frame: Frame
-        /// Written in the previous epoch: its bytes counted against the old host's window.
-        var early: Bool
-    }
-    /// A guest cannot send more than its windows while held; early frames are bounded by
-    /// ResumeSync's preamble limit. Beyond this, held frames are dropped.
+    /// A guest cannot send more than its windows while held; beyond this, held frames are
+    /// dropped.
     static let heldLimit = 16 << 20
 
     /// Where one process's stdio goes on the host, and what the guest may still send.
@@ -120,7 +113,7 @@ public final class AgentConnection: Sendable {
         // What arrived for it meanwhile goes first, in order; new frames queue behind
         // until the queue is empty.
         while true {
-            let batch: [HeldFrame]? = state.withLock { s in
+            let batch: [Frame]? = state.withLock { s in
                 let frames = s.held[stream] ?? []
                 s.held[stream] = []
                 if frames.isEmpty {
@@ -128,20 +121,16 @@ public final class AgentConnection: Sendable {
                     s.held[stream] = nil
                     return nil
                 }
-                s.heldBytes -= frames.reduce(0) { $0 + $1.frame.payload.count }
+                s.heldBytes -= frames.reduce(0) { $0 + $1.payload.count }
                 return frames
             }
             guard let batch else { break }
-            for h in batch {
-                if h.early {
-                    writeEarly(h.frame)
-                } else {
-                    do {
-                        try dispatch(h.frame)
-                    } catch {
-                        logger.error("guest broke the protocol, ending its session", metadata: ["error": "\(error)"])
-                        close(reason: .channel("\(error)"))
-                    }
+            for frame in batch {
+                do {
+                    try dispatch(frame)
+                } catch {
+                    logger.error("guest broke the protocol, ending its session", metadata: ["error": "\(error)"])
+                    close(reason: .channel("\(error)"))
                 }
             }
         }
@@ -149,14 +138,6 @@ public final class AgentConnection: Sendable {
             startStdinPump(stream: stream, from: input, gate: gate)
         }
         return GuestProcess(stream: stream, connection: self)
-    }
-
-    /// Output the agent wrote for the previous host: passed on without credit (it was
-    /// counted in the old epoch, whose windows are gone).
-    private func writeEarly(_ frame: Frame) {
-        guard frame.type == .stdout || frame.type == .stderr, !frame.payload.isEmpty,
-              let route = state.withLock({ $0.processes[frame.streamID] }) else { return }
-        try? FileDescriptorIO.writeAll(frame.type == .stdout ? route.stdout : route.stderr, frame.payload)
     }
 
     /// The reply to a resume, seen by the reader before any frame after it: from here on
@@ -168,12 +149,13 @@ public final class AgentConnection: Sendable {
             s.resumed = true
             let running = (reply.processes ?? []).filter { $0.exit == nil }.map(\.stream)
             s.holding = Set(running)
-            for frame in s.earlyFrames where s.holding.contains(frame.streamID) {
-                s.held[frame.streamID, default: []].append(HeldFrame(frame: frame, early: true))
-                s.heldBytes += frame.payload.count
-            }
-            s.earlyFrames = []
         }
+    }
+
+    /// After `adopt`: the host logged the process's output up to these offsets; the agent
+    /// sends the rest again (nothing with `UInt64.max`), then carries on.
+    public func replay(stream: UInt32, stdout: UInt64, stderr: UInt64) async throws {
+        _ = try await call(.replay(ReplayRequest(stream: stream, stdout: stdout, stderr: stderr)), expecting: Empty.self)
     }
 
     public func call<R: Codable & Sendable>(_ request: Request, expecting: R.Type,
@@ -313,11 +295,7 @@ public final class AgentConnection: Sendable {
                 if n == 0 { throw AgentError.sessionClosed }
                 if sync != nil {
                     let usable = sync!.feed(buffer[0..<n])
-                    if sync!.synced {
-                        let early = ResumeSync.frames(in: sync!.preamble)
-                        state.withLock { $0.earlyFrames = early }
-                        sync = nil
-                    }
+                    if sync!.synced { sync = nil }
                     decoder.append(usable[...])
                 } else {
                     decoder.append(buffer[0..<n])
@@ -345,7 +323,7 @@ public final class AgentConnection: Sendable {
                 if frame.flags.epoch != s.epoch { return true }
                 if s.holding.contains(frame.streamID) {
                     if s.heldBytes + frame.payload.count <= AgentConnection.heldLimit {
-                        s.held[frame.streamID, default: []].append(HeldFrame(frame: frame, early: false))
+                        s.held[frame.streamID, default: []].append(frame)
                         s.heldBytes += frame.payload.count
                     }
                     return true

@@ -92,3 +92,27 @@ struct LogFileTests {
         #expect(text(LogReader.lastLines([r("x\n"), r("y\n")], count: 0)) == "")
     }
 }
+
+@Suite("log offsets for replay")
+struct LogOffsetTests {
+    @Test("offsets per stream count this run's bytes, survive reopening, restart at a run marker")
+    func offsets() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        log.startRun()
+        log.append(stream: 1, Array(repeating: 65, count: 150))
+        log.append(stream: 2, Array("e\n".utf8))
+        log.append(stream: 1, Array(repeating: 66, count: 100))
+        #expect(log.offset(of: 1) == 250 && log.offset(of: 2) == 2)
+        log.close()
+        let again = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        #expect(again.offset(of: 1) == 250 && again.offset(of: 2) == 2, "recovered from the records")
+        again.startRun()
+        again.append(stream: 1, Array("x".utf8))
+        again.close()
+        let third = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        #expect(third.offset(of: 1) == 1 && third.offset(of: 2) == 0, "a new run counts from zero")
+    }
+}
+

@@ -136,6 +136,8 @@ final class Agent: Sendable {
             respond(stream: stream, error: table.signal(stream: request.stream, request.signal))
         case .resize(let request):
             respond(stream: stream, error: table.resize(stream: request.stream, request.size))
+        case .replay(let request):
+            respond(stream: stream, error: table.replay(request))
         case .shutdown:
             writer.respond(stream: stream, Response(result: Empty()))
             power.powerOff("the host asked for a shutdown")

@@ -50,7 +50,7 @@ enum AgentMain {
             power.powerOff("\(SystemError("open /dev/null"))")
         }
 
-        let writer = FrameWriter(fd: channel) { reason in power.powerOff(reason) }
+        let writer = FrameWriter(fd: channel, keepsReplay: persistent) { reason in power.powerOff(reason) }
         let table = ProcessTable(writer: writer)
         power.onTestExit { table.killAll() }
         let reaper = Reaper(table: table)

@@ -19,9 +19,10 @@ final class ContainerProcess: Sendable {
         self.stream = stream
         self.argv0 = argv0
         let isTerminal = stdio.terminal != nil
-        stdout = OutputPump(stream: stream, frameType: .stdout, fd: stdio.output, isTerminal: isTerminal, writer: writer)
+        stdout = OutputPump(stream: stream, frameType: .stdout, fd: stdio.output, isTerminal: isTerminal, writer: writer,
+                            keepsReplay: writer.keepsReplay)
         stderr = stdio.errorOutput.map {
-            OutputPump(stream: stream, frameType: .stderr, fd: $0, isTerminal: false, writer: writer)
+            OutputPump(stream: stream, frameType: .stderr, fd: $0, isTerminal: false, writer: writer, keepsReplay: writer.keepsReplay)
         }
         stdin = stdio.input.map { StdinWriter(stream: stream, fd: $0, writer: writer) }
         terminal = stdio.terminal

@@ -11,9 +11,13 @@ final class FrameWriter: Sendable {
     private let lock = Mutex<UInt8>(0)
     private let channelBroken: @Sendable (String) -> Never
 
+    /// Output pumps keep what they sent for a host that resumes (`hull.persist=1`).
+    let keepsReplay: Bool
+
     /// `channelBroken` runs when a write fails: the host is gone.
-    init(fd: Int32, channelBroken: @escaping @Sendable (String) -> Never) {
+    init(fd: Int32, keepsReplay: Bool = false, channelBroken: @escaping @Sendable (String) -> Never) {
         self.fd = fd
+        self.keepsReplay = keepsReplay
         self.channelBroken = channelBroken
     }
 

@@ -134,6 +134,16 @@ final class ProcessTable: Sendable {
         }
     }
 
+    /// nil on success, else the error text for the host.
+    func replay(_ request: ReplayRequest) -> String? {
+        guard let process = state.withLock({ $0.byStream[request.stream]?.process }) else {
+            return "no process on stream \(request.stream)"
+        }
+        process.stdout.replay(from: request.stdout)
+        process.stderr?.replay(from: request.stderr)
+        return nil
+    }
+
     /// The host went away: every output pump holds what it has until a host resumes.
     func pause() {
         state.withLock { s in
