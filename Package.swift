@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point down: hull (CLI) → HullRuntime → HullLibvirt / HullProtocol.
+// Dependencies point down: hull (CLI) → HullRuntime → HullLibvirt / HullProtocol;
+// hull → HullRegistry → HullImages.
 // The guest agent links HullProtocol only, and is built fully static on its own
 // scratch path (see guest-agent/build-agent.sh).
 let package = Package(
@@ -15,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
@@ -28,12 +32,21 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullImages"),
+        // Registry client (OCI distribution API): pulls into and pushes from the store.
+        .target(name: "HullRegistry", dependencies: [
+            "HullImages",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/HullRegistry"),
         .target(name: "HullRuntime", dependencies: [
             "HullLibvirt", "HullProtocol", "HullImages",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
         .executableTarget(name: "hull", dependencies: [
-            "HullRuntime", "HullImages",
+            "HullRuntime", "HullImages", "HullRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/hull"),
@@ -47,6 +60,7 @@ let package = Package(
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
+        .testTarget(name: "HullRegistryTests", dependencies: ["HullRegistry", "HullImages"]),
         .testTarget(name: "HullIntegrationTests", dependencies: ["HullRuntime", "HullProtocol", "HullLibvirt"]),
     ],
     swiftLanguageModes: [.v6]

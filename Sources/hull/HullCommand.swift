@@ -15,7 +15,10 @@ struct HullCommand: AsyncParsableCommand {
             Files live under $HULL_HOME (default /var/lib/hull). Set HULL_ACCEL=kvm|tcg to \
             force the accelerator and HULL_LOG_LEVEL=debug for details.
             """,
-        subcommands: [RunCommand.self, ImageCommand.self, DoctorCommand.self])
+        subcommands: [
+            RunCommand.self, PullCommand.self, PushCommand.self, ImageTag.self, ImageCommand.self,
+            LoginCommand.self, LogoutCommand.self, DoctorCommand.self,
+        ])
 }
 
 /// Options every subcommand takes.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import HullImages
 import HullProtocol
+import HullRegistry
 import HullRuntime
 import Logging
 
@@ -87,6 +89,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("boot-timeout"), help: ArgumentHelp("Seconds the guest may take to come up.", valueName: "SECONDS"))
     var bootTimeout: Double = 30
 
+    @Option(name: .customLong("pull"), help: ArgumentHelp("Pull the image: missing (when not in the store), always, never.", valueName: "missing|always|never"))
+    var pull: String = "missing"
+
+    @Option(name: .customLong("platform"), help: ArgumentHelp("Platform to pull from a multi-platform image (default linux/amd64).", valueName: "OS/ARCH[/VARIANT]"))
+    var platform: String?
+
+    @OptionGroup var registry: RegistryFlags
+
     @Option(name: .customLong("kernel-arg"), help: .hidden)
     var kernelArgs: [String] = []
 
@@ -101,6 +111,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if rootfs == nil && arguments.isEmpty {
             throw ValidationError("missing IMAGE: try `hull run --rm busybox echo hello`")
+        }
+        guard ["missing", "always", "never"].contains(pull) else {
+            throw ValidationError("--pull must be missing, always or never, not \(pull)")
         }
         if let accel, !["kvm", "tcg"].contains(accel) {
             throw ValidationError("--accel must be kvm or tcg, not \(accel)")
@@ -144,7 +157,7 @@ struct RunCommand: AsyncParsableCommand {
             let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
             source = exists && isDir.boolValue ? .directory(url) : .tarball(url)
         } else {
-            source = .image(command.removeFirst())
+            source = .image(try await imageToRun(command.removeFirst(), logger: logger))
         }
 
         var options = RunOptions()
@@ -194,6 +207,40 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(128 + killedFor)
         }
         throw ExitCode(status.shellStatus)
+    }
+}
+
+extension RunCommand {
+    /// The image to run, pulled first as --pull says: `missing` pulls a name the store
+    /// lacks (the built-in busybox never), `always` pulls every time, `never` never.
+    /// After a pull the image is named by its stored digest, which is what was pulled.
+    func imageToRun(_ text: String, logger: Logger) async throws -> String {
+        do {
+            let store = ImageStore(home: ImageStore.defaultHome, logger: logger)
+            switch pull {
+            case "never":
+                return text
+            case "missing":
+                do {
+                    _ = try store.resolve(text)
+                    return text
+                } catch ImageError.noSuchImage {
+                    guard let reference = try? RegistryCLI.pullableReference(text) else { return text }
+                    FileHandle.standardError.write(Data("Unable to find image '\(reference.familiar)' locally\n".utf8))
+                    return try await pullForRun(reference, logger: logger)
+                }
+            default:
+                return try await pullForRun(try RegistryCLI.pullableReference(text), logger: logger)
+            }
+        } catch {
+            throw RegistryCLI.fail(error, status: 125)
+        }
+    }
+
+    private func pullForRun(_ reference: ImageReference, logger: Logger) async throws -> String {
+        let result = try await RegistryCLI.pull(reference, platform: try RegistryCLI.platform(platform), flags: registry,
+                                                quiet: false, logger: logger)
+        return result.manifestDigest.string
     }
 }
 
