@@ -50,7 +50,7 @@ public struct RegistryOptions: Sendable {
         certDirectories.map { $0.appendingPathComponent(registry).appendingPathComponent("ca.crt").path }
     }
 
-    func allowsPlainHTTP(_ registry: String) -> Bool {
+    public func allowsPlainHTTP(_ registry: String) -> Bool {
         insecure.contains(registry) || insecure.contains(Self.host(of: registry)) || Self.isLoopback(registry)
     }
 
@@ -63,7 +63,9 @@ public struct RegistryOptions: Sendable {
     /// there as in Docker.
     public static func isLoopback(_ registry: String) -> Bool {
         let host = host(of: registry)
-        return host == "localhost" || host.hasPrefix("127.") || host == "[::1]" || host == "::1"
+        if host == "localhost" || host == "[::1]" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }
 
