@@ -42,13 +42,16 @@ extension RegistryClient {
     }
 
     /// A small blob (an image config) in memory, verified.
+    /// Transient failures (see `RetryPolicy`) are retried.
     public func blob(_ access: Access, _ descriptor: OCIDescriptor, what: String) async throws -> Data {
         guard descriptor.size <= Int64(Self.configLimit) else {
             throw RegistryError.tooLarge(registry: registry, what: what, limit: Self.configLimit)
         }
-        let response = try await send(.GET, url("/v2/\(access.repository)/blobs/\(descriptor.digest)"), access: access)
-        guard response.status == .ok else { throw await failure(response, access: access, what: what) }
-        let data = try await collect(response, limit: Int(descriptor.size), what: what)
+        let data = try await retrying(access, what: what) {
+            let response = try await send(.GET, url("/v2/\(access.repository)/blobs/\(descriptor.digest)"), access: access)
+            guard response.status == .ok else { throw await failure(response, access: access, what: what) }
+            return try await collect(response, limit: Int(descriptor.size), what: what)
+        }
         let digest = Digest.sha256(data)
         guard digest == descriptor.digest else {
             throw RegistryError.digestMismatch(registry: registry, what: what, expected: descriptor.digest.string, actual: digest.string)
@@ -67,27 +70,33 @@ extension RegistryClient {
         }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
-        var hasher = DigestHasher()
-        var written: Int64 = 0
+        let state = DownloadState()
+        try await retrying(access, what: what) {
+            try await fetchRange(access, descriptor, handle: handle, state: state, what: what, progress: progress)
+        }
+        let digest = state.hasher.finalize()
+        guard digest == descriptor.digest else {
+            throw RegistryError.digestMismatch(registry: registry, what: what, expected: descriptor.digest.string, actual: digest.string)
+        }
+        try handle.synchronize()
+    }
+
+    /// Runs `body` until it succeeds, fails for good, or has failed transiently
+    /// `options.retry.attempts` times.
+    func retrying<T>(_ access: Access, what: String, _ body: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                try await fetchRange(access, descriptor, handle: handle, hasher: &hasher, written: &written, what: what, progress: progress)
-                break
+                return try await body()
             } catch let error as RegistryError where error.isTransient && attempt < options.retry.attempts {
-                options.logger.info("\(what): \(error); attempt \(attempt + 1) of \(options.retry.attempts) resumes at byte \(written)")
+                options.logger.info("\(what): \(error); attempt \(attempt + 1) of \(options.retry.attempts)")
                 try await Task.sleep(for: options.retry.delay(after: attempt))
             } catch let error as RegistryError where error.isTransient {
                 throw RegistryError.gaveUp(registry: registry, repository: access.repository, what: what,
                                            attempts: attempt, last: Self.reason(error))
             }
         }
-        let digest = hasher.finalize()
-        guard digest == descriptor.digest else {
-            throw RegistryError.digestMismatch(registry: registry, what: what, expected: descriptor.digest.string, actual: digest.string)
-        }
-        try handle.synchronize()
     }
 
     static func reason(_ error: RegistryError) -> String {
@@ -98,8 +107,10 @@ extension RegistryClient {
         }
     }
 
-    private func fetchRange(_ access: Access, _ descriptor: OCIDescriptor, handle: FileHandle, hasher: inout DigestHasher,
-                            written: inout Int64, what: String, progress: @Sendable (Int64) -> Void) async throws {
+    private func fetchRange(_ access: Access, _ descriptor: OCIDescriptor, handle: FileHandle, state: DownloadState,
+                            what: String, progress: @Sendable (Int64) -> Void) async throws {
+        var written = state.written
+        defer { state.written = written }
         let headers = written > 0 ? [("Range", "bytes=\(written)-")] : []
         let response = try await send(.GET, url("/v2/\(access.repository)/blobs/\(descriptor.digest)"), access: access,
                                       headers: headers, timeout: Self.transferTimeout)
@@ -114,7 +125,7 @@ extension RegistryClient {
                 // The registry ignored the range: start again from the first byte.
                 try handle.truncate(atOffset: 0)
                 try handle.seek(toOffset: 0)
-                hasher = DigestHasher()
+                state.hasher = DigestHasher()
                 written = 0
                 progress(0)
             }
@@ -128,7 +139,7 @@ extension RegistryClient {
                                                      actual: written + Int64(chunk.readableBytes))
                 }
                 try chunk.withUnsafeReadableBytes { bytes in
-                    hasher.update(bytes)
+                    state.hasher.update(bytes)
                     try handle.write(contentsOf: bytes)
                 }
                 written += Int64(chunk.readableBytes)
@@ -145,4 +156,10 @@ extension RegistryClient {
             throw RegistryError.unreachable(registry: registry, detail: "transfer stopped after \(written) of \(descriptor.size) bytes")
         }
     }
+}
+
+/// What a download has so far, kept across its attempts: the bytes written and their hash.
+private final class DownloadState {
+    var hasher = DigestHasher()
+    var written: Int64 = 0
 }

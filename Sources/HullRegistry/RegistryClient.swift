@@ -198,21 +198,17 @@ public final class RegistryClient: Sendable {
             if response.status == .unauthorized, !answered {
                 answered = true
                 let challenges = response.headers["WWW-Authenticate"].flatMap { AuthChallenge.parse($0) }
-                let detail = await Self.errorDetail(response)
-                if await auth.answer(challenges, access: access) { continue }
-                throw RegistryError.status(401, registry: registry, repository: access.repository,
-                                           what: "\(method) \(Self.pathOf(url))", detail: detail)
+                if await auth.answer(challenges, access: access) {
+                    _ = try? await response.body.collect(upTo: Self.smallLimit)
+                    continue
+                }
             }
+            // A 401 that new authorization cannot help goes to the caller, who names what failed.
             return response
         }
     }
 
     func url(_ path: String) -> String { base + path }
-
-    static func pathOf(_ url: String) -> String {
-        guard let range = url.range(of: "/v2/") else { return url }
-        return String(url[range.lowerBound...].prefix { $0 != "?" })
-    }
 
     /// The registry's error JSON (`{"errors":[{"code","message"}]}`) as one line.
     static func errorDetail(_ response: HTTPClientResponse) async -> String? {

@@ -113,7 +113,7 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.bootstrapLogging()
-        let bytes = try MemorySize.parseMiB(chunkSize) > 0 ? MemorySize.parseMiB(chunkSize) << 20 : 1 << 20
+        let bytes = try MemorySize.parseBytes(chunkSize)
         do {
             let logger = Logger(label: "hull.push")
             let store = ImageStore(home: ImageStore.defaultHome, logger: logger)

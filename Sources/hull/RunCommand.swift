@@ -13,7 +13,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a command in a new container, inside its own guest VM.",
         discussion: """
             IMAGE names an image in the store (`hull image ls`): `busybox` is built in; \
-            others come from `hull image load`. Its Entrypoint, Cmd, Env, WorkingDir and \
+            others come from `hull image load`, or are pulled from their registry when the \
+            store lacks them (--pull). Its Entrypoint, Cmd, Env, WorkingDir and \
             User are the defaults, merged with the flags the way Docker does. With --rootfs \
             the root filesystem comes from a directory or a tarball instead, and every \
             argument is the command.
@@ -247,13 +248,17 @@ extension RunCommand {
 enum MemorySize {
     /// Docker-style sizes: plain bytes or a b/k/m/g suffix.
     static func parseMiB(_ text: String) throws -> Int {
+        try parseBytes(text) >> 20
+    }
+
+    static func parseBytes(_ text: String) throws -> Int {
         let lower = text.lowercased()
-        let units: [(String, Double)] = [("g", 1024), ("m", 1), ("k", 1.0 / 1024), ("b", 1.0 / 1_048_576)]
+        let units: [(String, Double)] = [("g", 1_073_741_824), ("m", 1_048_576), ("k", 1024), ("b", 1)]
         for (suffix, factor) in units where lower.hasSuffix(suffix) {
-            if let n = Double(lower.dropLast()), n > 0 { return Int(n * factor) }
+            if let n = Double(lower.dropLast()), n > 0, n * factor < 1e15 { return Int(n * factor) }
             break
         }
-        if let bytes = Double(lower), bytes > 0 { return Int(bytes / 1_048_576) }
-        throw ValidationError("invalid memory size \(text): use e.g. 512m or 1g")
+        if let bytes = Double(lower), bytes > 0, bytes < 1e15 { return Int(bytes) }
+        throw ValidationError("invalid size \(text): use e.g. 512m or 1g")
     }
 }
