@@ -61,7 +61,7 @@ public final class TransferProgress: @unchecked Sendable {
         var text = drawnRows > 0 ? "\u{1B}[\(drawnRows)A" : ""
         for row in rows {
             var line = "\(row.id): \(row.status)"
-            if let total = row.total, row.status.hasSuffix("ing") {
+            if let total = row.total, row.status == "Downloading" || row.status == "Pushing" {
                 line += "  \(Self.size(row.done))/\(Self.size(total))"
             }
             text += "\r\u{1B}[2K" + line + "\n"

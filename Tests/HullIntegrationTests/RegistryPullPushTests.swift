@@ -6,7 +6,14 @@ import Testing
 /// folder, store checks.
 enum RegistryFixture {
     static let layout: Result<URL, any Error> = Result {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-registry-images-\(getpid())")
+        // One folder per test process; those of finished processes are removed here.
+        let tmp = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix("hull-registry-images-") {
+            if let pid = Int32(name.dropFirst("hull-registry-images-".count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+            }
+        }
+        let dir = tmp.appendingPathComponent("hull-registry-images-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         let layout = dir.appendingPathComponent("layout")
         try TestImages.build(layout: layout, busyboxRootfs: HullPaths().builtinRootfs)
