@@ -63,6 +63,18 @@ public final class RegistryClient: Sendable {
     static func connect(registry: String, options: RegistryOptions, credentials: RegistryCredentials?) async throws -> RegistryClient {
         let host = apiHost(registry)
         let verified = makeHTTP(verify: true, caFiles: options.caFiles(for: registry))
+        // Loopback: plain HTTP first. A failed TLS handshake with a plain HTTP server is
+        // retried by the connection pool until the 10 s connect timeout (measured with
+        // docker-registry), while a plain request to a TLS server is answered 400 at once;
+        // then HTTPS is tried as usual.
+        if RegistryOptions.isLoopback(registry) {
+            do {
+                let challenge = try await probe(verified, "http://\(host)", registry: registry)
+                return RegistryClient(registry: registry, base: "http://\(host)", http: verified, options: options, challenge: challenge, credentials: credentials)
+            } catch {
+                options.logger.debug("http://\(host)/v2/: \(error); trying HTTPS")
+            }
+        }
         do {
             let challenge = try await probe(verified, "https://\(host)", registry: registry)
             return RegistryClient(registry: registry, base: "https://\(host)", http: verified, options: options, challenge: challenge, credentials: credentials)
