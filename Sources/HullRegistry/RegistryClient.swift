@@ -63,13 +63,14 @@ public final class RegistryClient: Sendable {
     static func connect(registry: String, options: RegistryOptions, credentials: RegistryCredentials?) async throws -> RegistryClient {
         let host = apiHost(registry)
         let verified = makeHTTP(verify: true, caFiles: options.caFiles(for: registry))
-        // Loopback: plain HTTP first. A failed TLS handshake with a plain HTTP server is
-        // retried by the connection pool until the 10 s connect timeout (measured with
-        // docker-registry), while a plain request to a TLS server is answered 400 at once;
-        // then HTTPS is tried as usual.
-        if RegistryOptions.isLoopback(registry) {
+        // Where plain HTTP is allowed (loopback, --insecure-registry) it is tried first: a
+        // failed TLS handshake with a plain HTTP server is retried by the connection pool
+        // until the 10 s connect timeout (measured with docker-registry), while a plain
+        // request to a TLS server is answered 400 at once, and then HTTPS is tried.
+        if options.allowsPlainHTTP(registry) {
             do {
                 let challenge = try await probe(verified, "http://\(host)", registry: registry)
+                options.logger.info("\(registry): using plain HTTP (loopback or --insecure-registry)")
                 return RegistryClient(registry: registry, base: "http://\(host)", http: verified, options: options, challenge: challenge, credentials: credentials)
             } catch {
                 options.logger.debug("http://\(host)/v2/: \(error); trying HTTPS")
@@ -82,36 +83,22 @@ public final class RegistryClient: Sendable {
             try? await verified.shutdown()
             throw error
         } catch {
-            let certificateProblem = isCertificateError(error)
-            options.logger.debug("https://\(host)/v2/: \(error)")
-            if certificateProblem && options.insecure.contains(registry) {
-                try? await verified.shutdown()
-                // Docker's meaning of an insecure registry: TLS without verification.
-                let lax = makeHTTP(verify: false, caFiles: [])
-                do {
-                    let challenge = try await probe(lax, "https://\(host)", registry: registry)
-                    return RegistryClient(registry: registry, base: "https://\(host)", http: lax, options: options, challenge: challenge, credentials: credentials)
-                } catch {
-                    try? await lax.shutdown()
-                    throw RegistryError.unreachable(registry: registry, detail: describe(error))
-                }
-            }
-            if !certificateProblem && options.allowsPlainHTTP(registry) {
-                do {
-                    let challenge = try await probe(verified, "http://\(host)", registry: registry)
-                    options.logger.info("\(registry): no TLS, using plain HTTP (loopback or --insecure-registry)")
-                    return RegistryClient(registry: registry, base: "http://\(host)", http: verified, options: options, challenge: challenge, credentials: credentials)
-                } catch {
-                    try? await verified.shutdown()
-                    if let error = error as? RegistryError { throw error }
-                    throw RegistryError.unreachable(registry: registry, detail: describe(error))
-                }
-            }
             try? await verified.shutdown()
-            if certificateProblem {
+            options.logger.debug("https://\(host)/v2/: \(error)")
+            guard isCertificateError(error) else { throw RegistryError.unreachable(registry: registry, detail: describe(error)) }
+            guard options.insecure.contains(registry) else {
                 throw RegistryError.untrustedCertificate(registry: registry, detail: describe(error), caPaths: options.caPathHints(for: registry))
             }
-            throw RegistryError.unreachable(registry: registry, detail: describe(error))
+            // Docker's meaning of an insecure registry: TLS without verification.
+            let lax = makeHTTP(verify: false, caFiles: [])
+            do {
+                let challenge = try await probe(lax, "https://\(host)", registry: registry)
+                return RegistryClient(registry: registry, base: "https://\(host)", http: lax, options: options, challenge: challenge, credentials: credentials)
+            } catch {
+                try? await lax.shutdown()
+                if let error = error as? RegistryError { throw error }
+                throw RegistryError.unreachable(registry: registry, detail: describe(error))
+            }
         }
     }
 
