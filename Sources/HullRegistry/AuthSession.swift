@@ -106,8 +106,8 @@ extension RegistryClient {
             } else {
                 let access = Access(repository: "", scopes: [])
                 let response = try await send(.GET, url("/v2/"), access: access)
-                _ = try? await response.body.collect(upTo: Self.smallLimit)
                 guard response.status == .ok else { throw await failure(response, access: nil, what: "GET /v2/") }
+                _ = try? await response.body.collect(upTo: Self.smallLimit)
             }
         } catch let error as RegistryError {
             if case .status(let code, _, _, _, let detail) = error, code == 401 || code == 403 {

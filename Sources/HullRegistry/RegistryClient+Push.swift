@@ -28,11 +28,12 @@ extension RegistryClient {
         var path = "/v2/\(access.repository)/blobs/uploads/"
         if let mount { path += "?mount=\(mount.digest)&from=\(mount.from)" }
         let response = try await send(.POST, url(path), access: access)
-        _ = try? await response.body.collect(upTo: Self.smallLimit)
         switch response.status.code {
         case 201 where mount != nil:
+            _ = try? await response.body.collect(upTo: Self.smallLimit)
             return .mounted
         case 202:
+            _ = try? await response.body.collect(upTo: Self.smallLimit)
             return .session(try location(response, what: "upload start"))
         default:
             throw await failure(response, access: access, what: "starting a blob upload")
@@ -45,8 +46,8 @@ extension RegistryClient {
         if let body { headers = [("Content-Type", "application/octet-stream"), ("Content-Length", "\(body.readableBytes)")] }
         let response = try await send(.PUT, Self.appendQuery(session, "digest=\(digest)"), access: access, headers: headers,
                                       body: body, timeout: Self.transferTimeout)
-        _ = response.status == .created ? try? await response.body.collect(upTo: Self.smallLimit) : nil
         guard response.status == .created else { throw await failure(response, access: access, what: "uploading blob \(digest.short)") }
+        _ = try? await response.body.collect(upTo: Self.smallLimit)
     }
 
     /// One chunk of a chunked upload: `PATCH LOCATION` with `Content-Range: FROM-TO`;
@@ -57,10 +58,10 @@ extension RegistryClient {
             ("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end)"),
             ("Content-Length", "\(body.readableBytes)"),
         ], body: body, timeout: Self.transferTimeout)
-        _ = try? await response.body.collect(upTo: Self.smallLimit)
         guard response.status == .accepted else {
             throw await failure(response, access: access, what: "uploading bytes \(offset)-\(end) of blob \(digest.short)")
         }
+        _ = try? await response.body.collect(upTo: Self.smallLimit)
         return try location(response, what: "chunk upload")
     }
 
@@ -69,10 +70,10 @@ extension RegistryClient {
     public func putManifest(_ access: Access, reference: String, data: Data, mediaType: String) async throws -> Digest {
         let response = try await send(.PUT, url("/v2/\(access.repository)/manifests/\(reference)"), access: access,
                                       headers: [("Content-Type", mediaType)], body: ByteBuffer(bytes: data))
-        _ = try? await response.body.collect(upTo: Self.smallLimit)
         guard response.status == .created else {
             throw await failure(response, access: access, what: "putting manifest \(access.repository):\(reference)")
         }
+        _ = try? await response.body.collect(upTo: Self.smallLimit)
         let local = Digest.sha256(data)
         if let announced = response.headers.first(name: "Docker-Content-Digest").flatMap({ try? Digest(parsing: $0) }), announced != local {
             throw RegistryError.digestMismatch(registry: registry, what: "pushed manifest", expected: local.string, actual: announced.string)

@@ -209,7 +209,9 @@ public final class RegistryClient: Sendable {
 
     func url(_ path: String) -> String { base + path }
 
-    /// The registry's error JSON (`{"errors":[{"code","message"}]}`) as one line.
+    /// The registry's error JSON (`{"errors":[{"code","message"}]}`) as one line. Reads
+    /// the body: call it only on a response whose body nothing else has read (a second
+    /// reader is a fatal error in NIO).
     static func errorDetail(_ response: HTTPClientResponse) async -> String? {
         guard let body = try? await response.body.collect(upTo: 64 << 10), body.readableBytes > 0 else { return nil }
         struct Errors: Decodable {

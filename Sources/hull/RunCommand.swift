@@ -228,7 +228,11 @@ extension RunCommand {
                 } catch ImageError.noSuchImage {
                     guard let reference = try? RegistryCLI.pullableReference(text) else { return text }
                     FileHandle.standardError.write(Data("Unable to find image '\(reference.familiar)' locally\n".utf8))
-                    return try await pullForRun(reference, logger: logger)
+                    do {
+                        return try await pullForRun(reference, logger: logger)
+                    } catch {
+                        throw RunImageError.notFound(local: ImageError.noSuchImage(text), pull: error)
+                    }
                 }
             default:
                 return try await pullForRun(try RegistryCLI.pullableReference(text), logger: logger)
@@ -242,6 +246,17 @@ extension RunCommand {
         let result = try await RegistryCLI.pull(reference, platform: try RegistryCLI.platform(platform), flags: registry,
                                                 quiet: false, logger: logger)
         return result.manifestDigest.string
+    }
+}
+
+/// An image neither in the store nor pullable: both reasons, in one line.
+enum RunImageError: Error, CustomStringConvertible {
+    case notFound(local: ImageError, pull: any Error)
+
+    var description: String {
+        switch self {
+        case .notFound(let local, let pull): "\(local); pulling it failed: \(pull)"
+        }
     }
 }
 
