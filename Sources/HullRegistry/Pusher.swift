@@ -6,7 +6,8 @@ import NIOCore
 /// `hull push`: the image's config and layers, each skipped when the repository has it
 /// (HEAD), mounted from the repository it was pulled from when that is on the same
 /// registry, else uploaded — in one PUT up to `chunkSize` bytes, in PATCH chunks of
-/// `chunkSize` above — and then the manifest under the tag.
+/// `chunkSize` above, a blob started again after a transient failure — and then the
+/// manifest under the tag.
 public struct Pusher: Sendable {
     public let store: ImageStore
     public let options: RegistryOptions
@@ -54,17 +55,19 @@ public struct Pusher: Sendable {
                     result.existing += 1
                     continue
                 }
-                let start = try await client.startUpload(access, mount: mountFrom.map { (blob.digest, $0) })
-                switch start {
-                case .mounted:
-                    progress.set(id, "Mounted from \(mountFrom ?? "")")
-                    result.mounted += 1
-                case .session(let session):
-                    progress.set(id, "Pushing", total: blob.size)
-                    try await upload(blob, session: session, client: client, access: access)
-                    progress.set(id, "Pushed")
-                    result.uploaded += 1
+                // A dropped connection, 429 or 5xx starts the blob again in a new session.
+                let mounted = try await client.retrying(access, what: "pushing blob \(id)") {
+                    switch try await client.startUpload(access, mount: mountFrom.map { (blob.digest, $0) }) {
+                    case .mounted:
+                        return true
+                    case .session(let session):
+                        progress.set(id, "Pushing", total: blob.size)
+                        try await upload(blob, session: session, client: client, access: access)
+                        return false
+                    }
                 }
+                progress.set(id, mounted ? "Mounted from \(mountFrom ?? "")" : "Pushed")
+                if mounted { result.mounted += 1 } else { result.uploaded += 1 }
             }
             result.digest = try await client.putManifest(access, reference: target.tag ?? ImageReference.defaultTag,
                                                          data: manifestData, mediaType: MediaType.ociManifest)

@@ -63,6 +63,19 @@ extension Integration {
             #expect(missing.status == 1)
             #expect(missing.err.contains("\(p)/faults/nothere: not found (404)"), "\(missing.err)")
 
+            // Pushes: upload sessions refused with 503 are retried, then one clear error;
+            // once the registry answers again the push goes through.
+            let pushed = "\(p)/faults/pushed:1"
+            defer { RegistryFixture.removeImages([pushed]) }
+            #expect(try HullCLI.run(["tag", "busybox", pushed]).status == 0)
+            try setMode("status 503 /blobs/uploads/")
+            let refused = try HullCLI.run(["push", pushed])
+            #expect(refused.status == 1)
+            #expect(refused.err.contains("from \(p)/faults/pushed failed after 5 attempts: HTTP 503"), "\(refused.err)")
+            try setMode("pass")
+            let accepted = try HullCLI.run(["push", pushed])
+            #expect(accepted.status == 0, "\(accepted.err)")
+
             // A manifest over 4 MiB is refused without being read.
             try setMode("bigmanifest 5000000")
             let big = try HullCLI.run(["pull", name])
