@@ -32,6 +32,7 @@ packages=(
   e2fsprogs                                                      # mkfs.ext4 -d for root disks
   busybox-static                                                 # guest userland, offline
   umoci skopeo                                                   # image layers (umoci unpack); test images
+  docker-registry apache2-utils openssl                          # registry tests: server, htpasswd, throwaway CA
   cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
   libsqlite3-dev                                                 # hulld's state (GRDB)
   python3 python3-yaml                                           # tests: docs/openapi.yaml checks

@@ -96,6 +96,21 @@ public struct BlobStore: Sendable {
         return (digest, hasher.count, true)
     }
 
+    /// Renames `file` (in the store's scratch space, its content already hashed to `digest`
+    /// by whoever wrote it) into place; only its size is checked again.
+    func adopt(_ file: URL, digest: Digest, size expected: Int64?, what: String) throws -> (digest: Digest, size: Int64, created: Bool) {
+        // A layer listed twice in one manifest is adopted once.
+        if contains(digest) { return (digest, self.size(digest) ?? 0, false) }
+        var st = stat()
+        guard lstat(file.path, &st) == 0 else { throw ImageError.io("stat \(file.path)", errno) }
+        let size = Int64(st.st_size)
+        if let expected, size != expected { throw ImageError.sizeMismatch(what, expected: expected, actual: size) }
+        _ = chmod(file.path, 0o644)
+        guard rename(file.path, path(digest).path) == 0 else { throw ImageError.io("rename into \(directory.path)", errno) }
+        RawFile.syncDirectory(directory)
+        return (digest, size, true)
+    }
+
     /// A small blob's bytes (manifest, index, config), checked against its digest.
     public func read(_ digest: Digest, what: String) throws -> Data {
         let file: RawFile

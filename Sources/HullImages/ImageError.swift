@@ -21,7 +21,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     case nothingToLoad(String)
     case unsafeArchivePath(String)
     case wrongPlatform(String, found: String)
-    case noMatchingPlatform(String, available: [String])
+    case noMatchingPlatform(String, wanted: String, available: [String])
+    case badPlatform(String)
+    case pullNeedsName(String)
     case unsupportedMediaType(String, String)
     case layerCountMismatch(String, layers: Int, diffIDs: Int)
     case diffIDMismatch(String, layer: Int, expected: Digest, actual: Digest)
@@ -70,8 +72,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
             "the archive names \(path), which lies outside the archive; refusing it"
         case .wrongPlatform(let image, let found):
             "\(image) is a \(found) image, but Hull runs \(ImagePlatform.host) guests only; nothing was stored"
-        case .noMatchingPlatform(let image, let available):
-            "\(image) has no \(ImagePlatform.host) variant (it has \(available.isEmpty ? "none" : available.joined(separator: ", "))); nothing was stored"
+        case .noMatchingPlatform(let image, let wanted, let available):
+            "\(image) has no \(wanted) variant (it has \(available.isEmpty ? "none" : available.joined(separator: ", "))); nothing was stored"
         case .unsupportedMediaType(let what, let type):
             "\(what) has media type \"\(type)\", which Hull cannot use"
         case .layerCountMismatch(let image, let layers, let diffIDs):
@@ -84,6 +86,10 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
             "image \(ref) is in use by container\(runs.count == 1 ? "" : "s") \(runs.joined(separator: ", ")); stop \(runs.count == 1 ? "it" : "them") or use -f"
         case .builtinRootfsMissing(let path):
             "the built-in busybox image cannot be made: its rootfs \(path) is missing (run scripts/setup.sh)"
+        case .badPlatform(let text):
+            "invalid platform \"\(text)\": expected OS/ARCH[/VARIANT], e.g. linux/amd64"
+        case .pullNeedsName(let text):
+            "\(text) is not an image name that can be pulled (give NAME[:TAG] or NAME@sha256:…)"
         case .notADirectory(let path):
             "\(path) is not a directory"
         }

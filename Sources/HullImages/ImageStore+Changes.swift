@@ -51,7 +51,11 @@ extension ImageStore {
             var index = try readIndex()
             let match = try lookup(source, in: index)
             var entry = match.descriptor
-            entry.annotations = [OCIAnnotation.refName: ref.withDefaultTag.string]
+            // The new tag keeps where the image came from (for cross-repository mounts), not
+            // the built-in marker, which belongs to busybox:latest alone.
+            var annotations = [OCIAnnotation.refName: ref.withDefaultTag.string]
+            annotations[OCIAnnotation.hullSource] = entry.annotations?[OCIAnnotation.hullSource]
+            entry.annotations = annotations
             index.manifests.removeAll { Self.entryName($0) == ref.withDefaultTag }
             index.manifests.append(entry)
             try writeIndex(index)
@@ -72,7 +76,9 @@ extension ImageStore {
         do {
             for plan in plans {
                 for layer in plan.layers {
-                    let result = try blobs.ingest(layer.source, expected: layer.digest, expectedSize: layer.size, what: layer.what)
+                    let result = layer.verified
+                        ? try blobs.adopt(layer.source, digest: layer.digest, size: layer.size, what: layer.what)
+                        : try blobs.ingest(layer.source, expected: layer.digest, expectedSize: layer.size, what: layer.what)
                     if result.created { added.append(result.digest) }
                 }
                 let config = try blobs.write(plan.config, expected: plan.configDigest, what: "\(plan.origin): config")

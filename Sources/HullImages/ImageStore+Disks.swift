@@ -18,7 +18,7 @@ extension ImageStore {
                     throw ImageError.missingBlob("image \(image.reference)", blob.digest)
                 }
                 try LayerUnpacker(blobsRoot: layout.appendingPathComponent("blobs"))
-                    .unpack(manifest: manifest, into: rootfs, scratch: scratch)
+                    .unpack(manifest: manifest, content: image.manifest, into: rootfs, scratch: scratch)
             }
         }
     }

@@ -19,6 +19,9 @@ struct PlannedBlob {
     var digest: Digest
     var size: Int64?
     var what: String
+    /// The file's content was hashed to `digest` as it was written (a download in the
+    /// store's scratch space): it is renamed into place instead of copied.
+    var verified = false
 }
 
 /// An image that `load` stored: under which names and which manifest digest.

@@ -68,4 +68,6 @@ public enum OCIAnnotation {
     public static let containerdImageName = "io.containerd.image.name"
     /// Set on the built-in image's index entry: the busybox rootfs version it was made from.
     public static let hullBuiltin = "org.hull.builtin"
+    /// Set on pulled images' index entries: the `registry/repository` they came from.
+    public static let hullSource = "org.hull.source"
 }

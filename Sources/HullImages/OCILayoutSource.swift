@@ -68,39 +68,24 @@ struct OCILayoutSource {
     private func planImage(_ top: OCIDescriptor, label: String) throws -> PlannedImage {
         var desc = top
         var data = try readBlob(desc, what: "\(label): \(desc.mediaType.isEmpty ? "manifest" : "document") \(desc.digest)")
-        var probe = try JSONCoding.decode(DocumentProbe.self, from: data, what: "\(label): \(desc.digest)")
+        let probe = try JSONCoding.decode(DocumentProbe.self, from: data, what: "\(label): \(desc.digest)")
         if MediaType.isIndex(desc.mediaType) || (desc.mediaType.isEmpty && probe.manifests != nil) {
             let index = try OCIIndex.decode(data, what: "\(label): image index \(desc.digest)")
             desc = try Self.selectPlatform(index, label: label)
             data = try readBlob(desc, what: "\(label): manifest \(desc.digest)")
-            probe = try JSONCoding.decode(DocumentProbe.self, from: data, what: "\(label): \(desc.digest)")
         }
-        if let type = probe.mediaType ?? (desc.mediaType.isEmpty ? nil : desc.mediaType), MediaType.isSchema1(type) {
-            throw ImageError.unsupportedMediaType("\(label): manifest \(desc.digest)", "\(type) (Docker schema 1: convert it with skopeo copy)")
-        }
-        let manifest = try OCIManifest.decode(data, what: "\(label): manifest \(desc.digest)")
+        let manifest = try StoredManifest.decode(data, declaredType: desc.mediaType, what: "\(label): manifest \(desc.digest)")
         if let platform = desc.platform?.imagePlatform, !platform.runsOnHost() {
             throw ImageError.wrongPlatform(label, found: platform.description)
         }
 
         let configData = try readBlob(manifest.config, what: "\(label): config \(manifest.config.digest)")
-        guard MediaType.isConfig(manifest.config.mediaType) else {
-            throw ImageError.unsupportedMediaType("\(label): config \(manifest.config.digest)", manifest.config.mediaType)
-        }
-        let config = try OCIImageConfig.decode(configData, what: "\(label): config \(manifest.config.digest)")
-        guard config.platform.runsOnHost() else { throw ImageError.wrongPlatform(label, found: config.platform.description) }
-        guard config.rootfs.diffIDs.count == manifest.layers.count else {
-            throw ImageError.layerCountMismatch(label, layers: manifest.layers.count, diffIDs: config.rootfs.diffIDs.count)
-        }
+        try StoredManifest.checkConfig(configData, manifest: manifest, label: label)
+        let stored = try StoredManifest.storedForm(manifest, data: data, declaredType: desc.mediaType, label: label)
 
-        var converted = manifest
         var layers: [PlannedBlob] = []
         for (i, layer) in manifest.layers.enumerated() {
             let what = "\(label): layer \(i + 1) \(layer.digest)"
-            guard let ociType = MediaType.ociLayerType(for: layer.mediaType) else {
-                throw ImageError.unsupportedMediaType(what, layer.mediaType)
-            }
-            converted.layers[i].mediaType = ociType
             let path = try blobPath(layer.digest, what: what)
             guard FileManager.default.fileExists(atPath: path.path) else {
                 throw ImageError.missingBlob("\(label): manifest \(desc.digest) (layer \(i + 1))", layer.digest)
@@ -110,30 +95,16 @@ struct OCILayoutSource {
             }
             layers.append(PlannedBlob(source: path, digest: layer.digest, size: layer.size, what: what))
         }
-
-        // The store keeps OCI manifests only. An OCI manifest is kept byte for byte (its
-        // digest is the one other tools show); a Docker one is rewritten, as skopeo does.
-        var manifestData = data
-        let isDocker = manifest.mediaType == MediaType.dockerManifest || desc.mediaType == MediaType.dockerManifest
-            || manifest.config.mediaType == MediaType.dockerConfig
-        if isDocker || converted != manifest {
-            converted.mediaType = MediaType.ociManifest
-            converted.config.mediaType = MediaType.ociConfig
-            manifestData = try JSONCoding.encode(converted)
+        if stored.converted {
             logger.info("\(label): converted manifest \(desc.digest.short) (\(manifest.mediaType ?? "no media type")) to OCI")
         }
-        return PlannedImage(names: [], origin: label, manifest: manifestData, manifestDigest: Digest.sha256(manifestData),
+        return PlannedImage(names: [], origin: label, manifest: stored.data, manifestDigest: Digest.sha256(stored.data),
                             config: configData, configDigest: manifest.config.digest, layers: layers)
     }
 
     /// The linux/amd64 manifest of a multi-platform index.
     static func selectPlatform(_ index: OCIIndex, label: String) throws -> OCIDescriptor {
-        let manifests = index.manifests.filter { $0.mediaType.isEmpty || MediaType.isManifest($0.mediaType) }
-        // Attestations and signatures ride along as unknown/unknown entries.
-        let images = manifests.filter { $0.platform?.os != "unknown" }
-        if let match = images.first(where: { $0.platform?.imagePlatform.runsOnHost() == true }) { return match }
-        if images.count == 1, images[0].platform == nil { return images[0] }
-        throw ImageError.noMatchingPlatform(label, available: images.compactMap { $0.platform?.imagePlatform.description })
+        try PlatformChoice.host.select(from: index, label: label)
     }
 
     private func readBlob(_ desc: OCIDescriptor, what: String) throws -> Data {

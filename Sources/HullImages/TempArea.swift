@@ -23,6 +23,13 @@ struct TempArea: Sendable {
         return try body(dir)
     }
 
+    func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+        let dir = path()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { Self.removeTree(dir) }
+        return try await body(dir)
+    }
+
     /// Removes what crashed processes left behind; returns how many entries went.
     @discardableResult
     func removeStale() -> Int {

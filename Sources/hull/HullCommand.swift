@@ -15,9 +15,13 @@ struct HullCommand: AsyncParsableCommand {
             Files live under $HULL_HOME (default /var/lib/hull). Set HULL_ACCEL=kvm|tcg to \
             force the accelerator and HULL_LOG_LEVEL=debug for details.
             """,
-        subcommands: [RunCommand.self, CreateCommand.self, StartCommand.self, AttachCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self,
-                      RestartCommand.self, KillCommand.self, WaitCommand.self, RemoveCommand.self,
-                      InspectCommand.self, ExecCommand.self, TopCommand.self, StatsCommand.self, CopyCommand.self, ImageCommand.self, DoctorCommand.self])
+        subcommands: [
+            RunCommand.self, CreateCommand.self, StartCommand.self, AttachCommand.self, PsCommand.self,
+            LogsCommand.self, ExecCommand.self, StopCommand.self, RestartCommand.self, KillCommand.self,
+            WaitCommand.self, RemoveCommand.self, InspectCommand.self, TopCommand.self, StatsCommand.self,
+            CopyCommand.self, PullCommand.self, PushCommand.self, ImageTag.self, ImageCommand.self,
+            LoginCommand.self, LogoutCommand.self, DoctorCommand.self,
+        ])
 }
 
 /// Options every subcommand takes.

@@ -23,7 +23,7 @@ struct ImageCommand: ParsableCommand {
               hull image rm app:v1
             """,
         subcommands: [
-            ImageList.self, ImageLoad.self, ImageInspect.self, ImageRemove.self, ImageTag.self,
+            ImageList.self, PullCommand.self, PushCommand.self, ImageLoad.self, ImageInspect.self, ImageRemove.self, ImageTag.self,
             ImageGarbageCollect.self, ImageDisk.self, ImageImportBuiltin.self,
         ],
         defaultSubcommand: ImageList.self,

@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 import HullAPI
 import HullClient
+import HullImages
 import HullProtocol
+import HullRegistry
 import HullRuntime
 import Logging
 
@@ -13,7 +15,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a command in a new container, inside its own guest VM.",
         discussion: """
             IMAGE names an image in the store (`hull image ls`): `busybox` is built in; \
-            others come from `hull image load`. Its Entrypoint, Cmd, Env, WorkingDir and \
+            others come from `hull image load`, or are pulled from their registry when the \
+            store lacks them (--pull). Its Entrypoint, Cmd, Env, WorkingDir and \
             User are the defaults, merged with the flags the way Docker does. With --rootfs \
             the root filesystem comes from a directory or a tarball instead, and every \
             argument is the command.
@@ -94,6 +97,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("boot-timeout"), help: ArgumentHelp("Seconds the guest may take to come up.", valueName: "SECONDS"))
     var bootTimeout: Double = 30
 
+    @Option(name: .customLong("pull"), help: ArgumentHelp("Pull the image: missing (when not in the store), always, never.", valueName: "missing|always|never"))
+    var pull: String = "missing"
+
+    @Option(name: .customLong("platform"), help: ArgumentHelp("Platform to pull from a multi-platform image (default linux/amd64).", valueName: "OS/ARCH[/VARIANT]"))
+    var platform: String?
+
+    @OptionGroup var registry: RegistryFlags
+
     @Option(name: .customLong("kernel-arg"), help: .hidden)
     var kernelArgs: [String] = []
 
@@ -108,6 +119,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if rootfs == nil && arguments.isEmpty {
             throw ValidationError("missing IMAGE: try `hull run --rm busybox echo hello`")
+        }
+        guard ["missing", "always", "never"].contains(pull) else {
+            throw ValidationError("--pull must be missing, always or never, not \(pull)")
         }
         if let accel, !["kvm", "tcg"].contains(accel) {
             throw ValidationError("--accel must be kvm or tcg, not \(accel)")
@@ -134,7 +148,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// `-d`: the same container, created and started by hulld.
     func runDetached() async throws {
-        let request = try createRequest()
+        let request = try await pulledCreateRequest()
         let client = try await daemon.client()
         try await reportingErrors {
             let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
@@ -146,6 +160,20 @@ struct RunCommand: AsyncParsableCommand {
             }
             print(created.id)
         }
+    }
+
+    /// The create request, its image pulled first as --pull says (into the store hulld
+    /// reads: the same HULL_HOME).
+    func pulledCreateRequest() async throws -> CreateContainerRequest {
+        global.bootstrapLogging()
+        var request = try createRequest()
+        do {
+            request.image = try await imageToRun(request.image, logger: Logger(label: "hull"))
+        } catch {
+            FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
+            throw ExitCode(125)
+        }
+        return request
     }
 
     /// These flags as hulld's create request.
@@ -182,7 +210,7 @@ struct RunCommand: AsyncParsableCommand {
             let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
             source = exists && isDir.boolValue ? .directory(url) : .tarball(url)
         } else {
-            source = .image(command.removeFirst())
+            source = .image(try await imageToRun(command.removeFirst(), logger: logger))
         }
 
         var options = RunOptions()
@@ -235,16 +263,69 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+extension RunCommand {
+    /// The image to run, pulled first as --pull says: `missing` pulls a name the store
+    /// lacks (the built-in busybox never), `always` pulls every time, `never` never.
+    /// After a pull the image is named by its stored digest, which is what was pulled.
+    func imageToRun(_ text: String, logger: Logger) async throws -> String {
+        do {
+            let store = ImageStore(home: ImageStore.defaultHome, logger: logger)
+            switch pull {
+            case "never":
+                return text
+            case "missing":
+                do {
+                    _ = try store.resolve(text)
+                    return text
+                } catch ImageError.noSuchImage {
+                    guard let reference = try? RegistryCLI.pullableReference(text) else { return text }
+                    FileHandle.standardError.write(Data("Unable to find image '\(reference.familiar)' locally\n".utf8))
+                    do {
+                        return try await pullForRun(reference, logger: logger)
+                    } catch {
+                        throw RunImageError.notFound(local: ImageError.noSuchImage(text), pull: error)
+                    }
+                }
+            default:
+                return try await pullForRun(try RegistryCLI.pullableReference(text), logger: logger)
+            }
+        } catch {
+            throw RegistryCLI.fail(error, status: 125)
+        }
+    }
+
+    private func pullForRun(_ reference: ImageReference, logger: Logger) async throws -> String {
+        let result = try await RegistryCLI.pull(reference, platform: try RegistryCLI.platform(platform), flags: registry,
+                                                quiet: false, logger: logger)
+        return result.manifestDigest.string
+    }
+}
+
+/// An image neither in the store nor pullable: both reasons, in one line.
+enum RunImageError: Error, CustomStringConvertible {
+    case notFound(local: ImageError, pull: any Error)
+
+    var description: String {
+        switch self {
+        case .notFound(let local, let pull): "\(local); pulling it failed: \(pull)"
+        }
+    }
+}
+
 enum MemorySize {
     /// Docker-style sizes: plain bytes or a b/k/m/g suffix.
     static func parseMiB(_ text: String) throws -> Int {
+        try parseBytes(text) >> 20
+    }
+
+    static func parseBytes(_ text: String) throws -> Int {
         let lower = text.lowercased()
-        let units: [(String, Double)] = [("g", 1024), ("m", 1), ("k", 1.0 / 1024), ("b", 1.0 / 1_048_576)]
+        let units: [(String, Double)] = [("g", 1_073_741_824), ("m", 1_048_576), ("k", 1024), ("b", 1)]
         for (suffix, factor) in units where lower.hasSuffix(suffix) {
-            if let n = Double(lower.dropLast()), n > 0 { return Int(n * factor) }
+            if let n = Double(lower.dropLast()), n > 0, n * factor < 1e15 { return Int(n * factor) }
             break
         }
-        if let bytes = Double(lower), bytes > 0 { return Int(bytes / 1_048_576) }
-        throw ValidationError("invalid memory size \(text): use e.g. 512m or 1g")
+        if let bytes = Double(lower), bytes > 0, bytes < 1e15 { return Int(bytes) }
+        throw ValidationError("invalid size \(text): use e.g. 512m or 1g")
     }
 }

@@ -140,7 +140,7 @@ struct BadInputTests {
             annotations: [OCIAnnotation.refName: "example.com/multi:1"])]))
             .write(to: layout.appendingPathComponent("index.json"))
         try expectLoadFails(f, layout) { error in
-            error == .noMatchingPlatform("example.com/multi:1", available: ["linux/arm64/v8", "linux/s390x"])
+            error == .noMatchingPlatform("example.com/multi:1", wanted: "linux/amd64", available: ["linux/arm64/v8", "linux/s390x"])
         }
     }
 

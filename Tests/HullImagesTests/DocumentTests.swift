@@ -44,7 +44,7 @@ struct DocumentTests {
         #expect(try OCILayoutSource.selectPlatform(index, label: "x").digest.string == d2)
         var armOnly = index
         armOnly.manifests.remove(at: 1)
-        #expect(throws: ImageError.noMatchingPlatform("x", available: ["linux/arm/v7"])) {
+        #expect(throws: ImageError.noMatchingPlatform("x", wanted: "linux/amd64", available: ["linux/arm/v7"])) {
             try OCILayoutSource.selectPlatform(armOnly, label: "x")
         }
     }

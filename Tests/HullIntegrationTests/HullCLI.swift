@@ -27,7 +27,7 @@ enum HullCLI {
         process.executableURL = binary
         process.arguments = arguments
         if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

@@ -26,7 +26,7 @@ struct CreateCommand: AsyncParsableCommand {
             RunCommand.exit(withError: error)
         }
         let client = try await run.daemon.client()
-        let request = try run.createRequest()
+        let request = try await run.pulledCreateRequest()
         try await reportingErrors {
             let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
             print(created.id)
