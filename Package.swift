@@ -28,8 +28,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullImages"),
+        .target(name: "CHullRuntime", path: "Sources/CHullRuntime"),
         .target(name: "HullRuntime", dependencies: [
-            "HullLibvirt", "HullProtocol", "HullImages",
+            "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
         .executableTarget(name: "hull", dependencies: [

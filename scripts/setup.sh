@@ -33,6 +33,9 @@ packages=(
   busybox-static                                                 # guest userland, offline
   umoci skopeo                                                   # image layers (umoci unpack); test images
   cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
+  runc runsc                                                     # --isolation process / gvisor
+  gcc libc6-dev                                                  # the static probe (probe/)
+  librsvg2-bin                                                   # hull bench: SVG chart → PNG
   python3
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')

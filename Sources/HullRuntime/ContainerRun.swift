@@ -10,14 +10,20 @@ public struct RunOptions: Sendable {
     /// Keep stdin open and forward the host's stdin (`-i`).
     public var interactive = false
     public var windowSize: WindowSize?
-    /// `--name`: names the guest `hull-NAME` instead of `hull-<short id>`.
+    /// `--name`: names the guest `hull-NAME` (runc/runsc container `hull-NAME`) instead of
+    /// `hull-<short id>`.
     public var name: String?
+    /// Used by `--isolation vm` only.
     public var guest = GuestConfig()
+    public var isolation = IsolationMode.defaultMode
+    /// Hull's helper directories to show read-only at `/.hull/<name>` in the container.
+    public var helpers: [HelperDirectory] = []
 
     public init() {}
 }
 
-/// Runs one command in a fresh guest and removes the guest and all its files afterwards.
+/// Runs one command in a fresh container under the chosen isolation mode and removes the
+/// container and all its files afterwards. Mode-specific work is the driver's.
 public struct ContainerRunner: Sendable {
     public var paths: HullPaths
     public var logger: Logger
@@ -28,58 +34,55 @@ public struct ContainerRunner: Sendable {
     }
 
     /// Called once the process is running, with a handle to signal or resize it.
-    public typealias Started = @Sendable (GuestProcess) -> Void
+    public typealias Started = @Sendable (any ContainerProcess) -> Void
+
+    /// Where a helper directory appears in the container.
+    public static func helperPath(_ directory: HelperDirectory) -> String { "/.hull/\(directory.rawValue)" }
 
     public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
+        let driver = try await IsolationDrivers.make(options.isolation, guest: options.guest, paths: paths, logger: logger)
+        return try await run(options, driver: driver, stdio: stdio, started: started)
+    }
+
+    public func run(_ options: RunOptions, driver: any IsolationDriver, stdio: ProcessStdio,
+                    started: Started = { _ in }) async throws -> ExitStatus {
         let clock = ContinuousClock.now
         func phase(_ name: String) {
-            logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)"])
+            logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)", "isolation": "\(driver.mode.rawValue)"])
         }
-        let image = try GuestImage.locate(paths)
-        let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
-        let guestName = options.name ?? id.short
+        let name = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: runDir) }
 
-        let disks = RootfsDiskBuilder(paths: paths)
-        let (base, defaults) = try disks.baseDisk(for: options.rootfs, scratch: runDir)
-        let hostname = options.container.hostname ?? id.short
-        let runtimeSpec = try RuntimeSpecBuilder.build(
-            image: defaults, flags: options.container, hostname: hostname, consoleSize: options.windowSize)
-        let overlay = runDir.appendingPathComponent("rootfs.qcow2")
-        try disks.overlay(base: base, at: overlay)
-        phase("root disk ready")
-
-        // The container's OCI runtime spec, as the guest will execute it.
-        try MessageCoding.prettyJSON(runtimeSpec).write(to: runDir.appendingPathComponent("config.json"))
-
-        let vm = try await GuestVM.boot(id: guestName, config: options.guest, rootDisk: overlay, image: image,
-                                        runDirectory: runDir, libvirt: libvirt, logger: logger)
-        defer { vm.destroy() }
-
-        let spec = ProcessSpec(
-            argv: runtimeSpec.process.args, env: runtimeSpec.process.env ?? [], cwd: runtimeSpec.process.cwd,
-            rootDevice: "/dev/vda", stdin: options.interactive, terminal: options.container.tty,
-            windowSize: options.windowSize, hostname: hostname, runtimeSpec: runtimeSpec)
-        let process: GuestProcess
-        do {
-            process = try await vm.agent.start(spec, stdio: stdio)
-        } catch AgentError.remote(let message) {
-            throw RunError.startFailed(message)
+        var options = options
+        options.container.helperMounts = options.helpers.map {
+            HelperMount(source: driver.helperSource($0), destination: ContainerRunner.helperPath($0))
         }
-        phase("process started")
-        started(process)
+        let bundle = try OCIBundle.make(options: options, hostname: options.container.hostname ?? id.short,
+                                        driver: driver, in: runDir, paths: paths)
+        phase("bundle ready")
+        let sandbox = try await driver.createSandbox(bundle: bundle, name: name)
+        phase("sandbox ready")
+        let status: ExitStatus
         do {
-            let status = try await process.wait()
+            let process = try await sandbox.start(stdio: stdio)
+            phase("process started")
+            started(process)
+            status = try await process.wait()
             phase("process exited")
-            await vm.stop()
-            phase("guest stopped")
-            return status
+        } catch let error as RunError {
+            await sandbox.delete()
+            throw error
         } catch {
-            throw RunError.guestFailed("\(error)", consoleLog: vm.consoleLogTail)
+            let diagnostics = sandbox.diagnostics
+            await sandbox.delete()
+            throw RunError.guestFailed("\(error)", consoleLog: diagnostics)
         }
+        await sandbox.delete()
+        phase("sandbox deleted")
+        return status
     }
 }
 
@@ -90,8 +93,8 @@ public enum RunError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .startFailed(let m): "failed to start the container process: \(m)"
-        case .guestFailed(let m, let log):
-            "the guest failed while the container ran: \(m)\n--- guest console (last lines) ---\n\(log)\n--- end of guest console ---"
+        case .guestFailed(let m, let diagnostics):
+            "the container's sandbox failed while the container ran: \(m)\n\(diagnostics)"
         }
     }
 
