@@ -39,13 +39,17 @@ public struct ContainerRunner: Sendable {
     /// Where a helper directory appears in the container.
     public static func helperPath(_ directory: HelperDirectory) -> String { "/.hull/\(directory.rawValue)" }
 
+    /// Called once the sandbox exists, before its process starts (`hull bench` measures
+    /// the host processes it costs).
+    public typealias SandboxReady = @Sendable (any Sandbox) -> Void
+
     public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
         let driver = try await IsolationDrivers.make(options.isolation, guest: options.guest, paths: paths, logger: logger)
         return try await run(options, driver: driver, stdio: stdio, started: started)
     }
 
     public func run(_ options: RunOptions, driver: any IsolationDriver, stdio: ProcessStdio,
-                    started: Started = { _ in }) async throws -> ExitStatus {
+                    sandboxReady: SandboxReady = { _ in }, started: Started = { _ in }) async throws -> ExitStatus {
         let clock = ContinuousClock.now
         func phase(_ name: String) {
             logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)", "isolation": "\(driver.mode.rawValue)"])
@@ -65,6 +69,7 @@ public struct ContainerRunner: Sendable {
         phase("bundle ready")
         let sandbox = try await driver.createSandbox(bundle: bundle, name: name)
         phase("sandbox ready")
+        sandboxReady(sandbox)
         let status: ExitStatus
         do {
             let process = try await sandbox.start(stdio: stdio)

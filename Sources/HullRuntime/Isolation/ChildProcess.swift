@@ -11,8 +11,9 @@ import HullProtocol
 /// the three descriptors asked for, its own process group (a Ctrl-C at hull's terminal
 /// reaches the container only through hull) and default signal dispositions (hull
 /// ignores the signals it forwards, and ignored signals survive exec).
-enum ChildProcess {
-    static func spawn(_ path: String, _ arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
+public enum ChildProcess {
+    static func spawn(_ path: String, _ arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
+                      environment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -36,6 +37,7 @@ enum ChildProcess {
         defer { argv.forEach { free($0) } }
         var env = ProcessInfo.processInfo.environment
         env["LC_ALL"] = "C"
+        env.merge(environment) { $1 }
         let envp = env.map { strdup("\($0)=\($1)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid = pid_t()
@@ -63,14 +65,14 @@ enum ChildProcess {
     }
 
     /// Runs a short runtime command and returns its status and its stdout+stderr (bounded).
-    static func run(_ path: String, _ arguments: [String]) async throws -> (status: ExitStatus, output: String) {
+    public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: ExitStatus, output: String) {
         var fds: [Int32] = [0, 0]
         guard hull_pipe_cloexec(&fds) == 0 else { throw ChildProcessError(what: "pipe", code: errno) }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devNull) }
         let pid: pid_t
         do {
-            pid = try spawn(path, arguments, stdin: devNull, stdout: fds[1], stderr: fds[1])
+            pid = try spawn(path, arguments, stdin: devNull, stdout: fds[1], stderr: fds[1], environment: environment)
         } catch {
             close(fds[0])
             close(fds[1])
@@ -83,7 +85,7 @@ enum ChildProcess {
     }
 
     /// Everything until end of file, on a thread; at most `limit` bytes are kept.
-    static func readAll(_ fd: Int32, limit: Int) async -> String {
+    public static func readAll(_ fd: Int32, limit: Int) async -> String {
         await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
             Thread {
                 var kept: [UInt8] = []
