@@ -15,7 +15,7 @@ struct HullCommand: AsyncParsableCommand {
             Files live under $HULL_HOME (default /var/lib/hull). Set HULL_ACCEL=kvm|tcg to \
             force the accelerator and HULL_LOG_LEVEL=debug for details.
             """,
-        subcommands: [RunCommand.self, ImageCommand.self, ProbeCommand.self, DoctorCommand.self])
+        subcommands: [RunCommand.self, ImageCommand.self, ProbeCommand.self, BenchCommand.self, DoctorCommand.self])
 }
 
 /// Options every subcommand takes.

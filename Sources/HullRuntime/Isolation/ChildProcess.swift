@@ -12,7 +12,7 @@ import HullProtocol
 /// reaches the container only through hull) and default signal dispositions (hull
 /// ignores the signals it forwards, and ignored signals survive exec).
 public enum ChildProcess {
-    static func spawn(_ path: String, _ arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
+    public static func spawn(_ path: String, _ arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
                       environment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -47,7 +47,7 @@ public enum ChildProcess {
     }
 
     /// Waits for the child `pid` on a thread of its own and returns its wait status.
-    static func wait(_ pid: pid_t) async -> Int32 {
+    public static func wait(_ pid: pid_t) async -> Int32 {
         await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
             let thread = Thread {
                 var status: Int32 = 0
