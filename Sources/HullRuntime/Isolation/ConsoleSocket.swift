@@ -1,12 +1,14 @@
 import CHullRuntime
 import Foundation
 import Glibc
+import Synchronization
 
 /// The `--console-socket` of `runc create` / `runsc create`: the runtime makes the
 /// container's pty and sends its controlling side here (SCM_RIGHTS).
 final class ConsoleSocket: Sendable {
     let path: String
     private let listener: Int32
+    private let cancelled = Atomic<Bool>(false)
 
     init(path: String) throws {
         self.path = path
@@ -37,14 +39,22 @@ final class ConsoleSocket: Sendable {
         unlink(path)
     }
 
+    /// Stops a `receiveTerminal` that waits (the runtime failed and will send nothing).
+    func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+    }
+
     /// The pty's controlling side, once the runtime sends it; nil when none comes within
     /// `timeout` (the runtime failed) or the message carries no descriptor.
     func receiveTerminal(timeout: Duration) async -> Int32? {
         let listener = self.listener
         return await withCheckedContinuation { (c: CheckedContinuation<Int32?, Never>) in
-            Thread {
+            Thread { [self] in
+                let deadline = ContinuousClock.now + timeout
                 var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-                guard poll(&pfd, 1, Int32(timeout.components.seconds * 1000)) == 1 else { return c.resume(returning: nil) }
+                while poll(&pfd, 1, 50) != 1 {
+                    if cancelled.load(ordering: .relaxed) || ContinuousClock.now > deadline { return c.resume(returning: nil) }
+                }
                 let connection = hull_accept_cloexec(listener)
                 guard connection >= 0 else { return c.resume(returning: nil) }
                 defer { close(connection) }

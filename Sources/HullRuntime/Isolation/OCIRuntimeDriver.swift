@@ -106,6 +106,7 @@ final class OCIRuntimeSandbox: Sandbox {
         close(errors[1])
         state.withLock { $0.created = true }
         let created = ChildProcess.exitStatus(await ChildProcess.wait(creator))
+        if created.code != 0 { console?.cancel() }
         let master = await terminal
         if let master { state.withLock { $0.terminal = master } }
         guard created.code == 0 else {
