@@ -44,8 +44,9 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRegistry"),
+        .target(name: "CHullRuntime", path: "Sources/CHullRuntime"),
         .target(name: "HullRuntime", dependencies: [
-            "HullLibvirt", "HullProtocol", "HullImages",
+            "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
         // The host service and its API: wire types (HullAPI) shared by the daemon

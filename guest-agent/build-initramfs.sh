@@ -8,6 +8,8 @@
 #            or an Alpine minirootfs tarball (alpine-minirootfs-*.tar.gz), unpacked as the
 #            bottom layer instead
 #   --agent  the static agent (default $HULL_HOME/guest/hull-agent, from build-agent.sh)
+#   --probe  the static isolation probe (default $HULL_HOME/probe/hull-probe when present),
+#            put at /usr/lib/hull/probe/hull-probe for `hull probe` and `hull bench`
 #   --out    the archive (default $HULL_HOME/guest/initramfs.cpio.gz); its version line
 #            goes to $HULL_HOME/guest/version, or to OUT.version for any other --out
 #
@@ -17,6 +19,7 @@
 #   /bin/busybox + links     sh, mount, umount, ls, cat, mkdir, dmesg, insmod, poweroff, reboot,
 #                            and for hulld's top/stats/cp: ps, tar, mktemp, mv, rm, rmdir
 #   /lib/modules/*.ko, /lib/modules/load-order   from $HULL_HOME/kernel/modules
+#   /usr/lib/hull/probe/hull-probe   the probe (when there is one), bound into containers
 #   /etc/hull-guest-version  "hull-guest-inputs <sha12> kernel <kver> agent <sha12> base <base>"
 #   /dev/console, empty /proc /sys /run /tmp /mnt
 #
@@ -35,11 +38,13 @@ gzip_level=6
 
 base=
 agent=$HULL_HOME/guest/hull-agent
+probe=$HULL_HOME/probe/hull-probe
 out=$HULL_HOME/guest/initramfs.cpio.gz
 while [ $# -gt 0 ]; do
   case $1 in
     --base) base=${2:?--base needs a path}; shift 2 ;;
     --agent) agent=${2:?--agent needs a path}; shift 2 ;;
+    --probe) probe=${2:?--probe needs a path}; shift 2 ;;
     --out) out=${2:?--out needs a path}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) hull_die "unknown argument $1 (see --help)" ;;
@@ -98,6 +103,7 @@ inputs=$(
   printf 'gzip -%s\n' "$gzip_level"
   printf 'base %s %s\n' "$base_kind" "$(hull_sha256 "$base")"
   printf 'agent %s\n' "$(hull_sha256 "$agent")"
+  if [ -f "$probe" ]; then printf 'probe %s\n' "$(hull_sha256 "$probe")"; fi
   printf 'kernel %s\n' "$kernel_line"
   printf 'load-order %s\n' "$(hull_sha256 "$modules/load-order")"
   while read -r ko; do
@@ -155,6 +161,11 @@ while read -r ko; do
   install -m 0644 "$modules/$ko" "$stage/lib/modules/$ko"
 done <"$modules/load-order"
 install -m 0644 "$modules/load-order" "$stage/lib/modules/load-order"
+if [ -f "$probe" ]; then
+  is_static "$probe" || hull_die "$probe is dynamically linked; build it with probe/build-probe.sh"
+  install -d -m 0755 "$stage/usr/lib/hull/probe"
+  install -m 0755 "$probe" "$stage/usr/lib/hull/probe/hull-probe"
+fi
 
 tail="kernel $kver agent $(hull_sha12 "$agent") base $base_label"
 printf 'hull-guest-inputs %s %s\n' "$(hull_sha12_text "$inputs")" "$tail" >"$stage/etc/hull-guest-version"

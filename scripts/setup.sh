@@ -8,7 +8,8 @@
 #   2. /dev/kvm permissions, as udev would set them
 #   3. libvirt's daemons, when no service manager runs them
 #   4. the guest, under $HULL_HOME: kernel (kernels/fetch-kernel.sh), built-in busybox
-#      rootfs, agent (guest-agent/build-agent.sh) and initramfs (guest-agent/build-*.sh)
+#      rootfs, agent (guest-agent/build-agent.sh), the isolation probe (probe/build-probe.sh)
+#      and initramfs (guest-agent/build-*.sh)
 #   5. the `hull` and `hulld` binaries (swift build --product hull / hulld)
 #
 # Environment:
@@ -35,6 +36,9 @@ packages=(
   docker-registry apache2-utils openssl                          # registry tests: server, htpasswd, throwaway CA
   cpio gzip kmod zstd xz-utils                                   # initramfs, kernel modules
   libsqlite3-dev                                                 # hulld's state (GRDB)
+  runc runsc                                                     # --isolation process / gvisor
+  gcc libc6-dev                                                  # the static probe (probe/)
+  librsvg2-bin                                                   # hull bench: SVG chart → PNG
   python3 python3-yaml                                           # tests: docs/openapi.yaml checks
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
@@ -138,7 +142,8 @@ else
   hull_die "guest-agent/build-agent.sh is missing, so the guest agent cannot be built (it writes $agent); set HULL_AGENT=/path/to/static/hull-agent to use a prebuilt one"
 fi
 
-guest-agent/build-initramfs.sh --agent "$agent"
+probe/build-probe.sh
+guest-agent/build-initramfs.sh --agent "$agent" --probe "$HULL_HOME/probe/hull-probe"
 
 # --- 5. hull ---------------------------------------------------------------------------
 if [ "${HULL_SKIP_BUILD:-}" = 1 ]; then

@@ -27,15 +27,10 @@ public enum Ext4DiskBuilder {
 
     /// Extracts `tarball` (any compression GNU tar detects) into `scratch` and builds `disk` from it.
     public static func build(fromTarball tarball: URL, scratch: URL, into disk: URL) throws {
-        guard FileManager.default.isReadableFile(atPath: tarball.path) else { throw ImageError.io(tarball.path, EACCES) }
         let tree = scratch.appendingPathComponent("rootfs-tree")
         try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
         defer { TempArea.removeTree(tree) }
-        do {
-            try ToolRunner.run("tar", ["-x", "-f", tarball.path, "-C", tree.path, "--numeric-owner"])
-        } catch ImageError.toolFailed(_, _, let output) {
-            throw ImageError.notAnArchive(tarball.path, output.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
+        try RootfsTree.extract(tarball: tarball, into: tree)
         try build(from: tree, into: disk)
     }
 

@@ -5,7 +5,7 @@ import Foundation
 enum ToolRunner {
     static let packages = [
         "umoci": "umoci", "tar": "tar", "gzip": "gzip", "mkfs.ext4": "e2fsprogs",
-        "qemu-img": "qemu-utils", "du": "coreutils", "zstd": "zstd",
+        "qemu-img": "qemu-utils", "du": "coreutils", "cp": "coreutils", "zstd": "zstd",
     ]
 
     /// The tool's path: $PATH first, then the sbin folders a non-login root shell may lack.

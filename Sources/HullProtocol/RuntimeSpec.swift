@@ -137,12 +137,41 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public var maskedPaths: [String]?
         public var readonlyPaths: [String]?
         public var sysctl: [String: String]?
+        /// cgroup limits (`-m`, `--cpus`). runc and runsc apply them; in a guest the VM's
+        /// own size is the limit and the agent ignores them.
+        public var resources: Resources?
         public init(namespaces: [Namespace]? = nil, maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil,
-                    sysctl: [String: String]? = nil) {
+                    sysctl: [String: String]? = nil, resources: Resources? = nil) {
             self.namespaces = namespaces
             self.maskedPaths = maskedPaths
             self.readonlyPaths = readonlyPaths
             self.sysctl = sysctl
+            self.resources = resources
+        }
+    }
+
+    public struct Resources: Codable, Sendable, Equatable {
+        public var memory: Memory?
+        public var cpu: CPU?
+        public init(memory: Memory? = nil, cpu: CPU? = nil) {
+            self.memory = memory
+            self.cpu = cpu
+        }
+
+        public struct Memory: Codable, Sendable, Equatable {
+            /// Bytes.
+            public var limit: Int64?
+            public init(limit: Int64? = nil) { self.limit = limit }
+        }
+
+        public struct CPU: Codable, Sendable, Equatable {
+            /// Microseconds of CPU time per `period`: `--cpus 1.5` is 150000 per 100000.
+            public var quota: Int64?
+            public var period: UInt64?
+            public init(quota: Int64? = nil, period: UInt64? = nil) {
+                self.quota = quota
+                self.period = period
+            }
         }
     }
 

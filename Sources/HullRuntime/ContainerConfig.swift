@@ -36,6 +36,26 @@ public struct ContainerFlags: Sendable, Equatable {
     public var tmpfs: [String] = []
     public var tty = false
     public var noNewPrivileges = false
+    /// `-m`: the container's memory limit (cgroup under runc/runsc; the guest's size under vm).
+    public var memoryMiB: Int?
+    /// `--cpus`: CPU time limit (cgroup quota under runc/runsc; vCPUs under vm).
+    public var cpus: Double?
+    /// Read-only bind mounts of host directories (Hull's own helpers such as the probe),
+    /// as the isolation driver names their source.
+    public var helperMounts: [HelperMount] = []
 
     public init() {}
+}
+
+/// A directory of Hull's own files made visible read-only inside a container, e.g. the
+/// probe at `/.hull`. The source is named by the isolation driver: a host path for
+/// runc/runsc, a path in the guest's initramfs for a VM.
+public struct HelperMount: Sendable, Equatable {
+    public var source: String
+    public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
 }

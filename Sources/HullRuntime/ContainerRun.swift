@@ -10,14 +10,20 @@ public struct RunOptions: Sendable {
     /// Keep stdin open and forward the host's stdin (`-i`).
     public var interactive = false
     public var windowSize: WindowSize?
-    /// `--name`: names the guest `hull-NAME` instead of `hull-<short id>`.
+    /// `--name`: names the guest `hull-NAME` (runc/runsc container `hull-NAME`) instead of
+    /// `hull-<short id>`.
     public var name: String?
+    /// Used by `--isolation vm` only.
     public var guest = GuestConfig()
+    public var isolation = IsolationMode.defaultMode
+    /// Hull's helper directories to show read-only at `/.hull/<name>` in the container.
+    public var helpers: [HelperDirectory] = []
 
     public init() {}
 }
 
-/// Runs one command in a fresh guest and removes the guest and all its files afterwards.
+/// Runs one command in a fresh container under the chosen isolation mode and removes the
+/// container and all its files afterwards. Mode-specific work is the driver's.
 public struct ContainerRunner: Sendable {
     public var paths: HullPaths
     public var logger: Logger
@@ -28,33 +34,60 @@ public struct ContainerRunner: Sendable {
     }
 
     /// Called once the process is running, with a handle to signal or resize it.
-    public typealias Started = @Sendable (GuestProcess) -> Void
+    public typealias Started = @Sendable (any ContainerProcess) -> Void
+
+    /// Where a helper directory appears in the container.
+    public static func helperPath(_ directory: HelperDirectory) -> String { "/.hull/\(directory.rawValue)" }
+
+    /// Called once the sandbox exists, before its process starts (`hull bench` measures
+    /// the host processes it costs).
+    public typealias SandboxReady = @Sendable (any Sandbox) -> Void
 
     public func run(_ options: RunOptions, stdio: ProcessStdio, started: Started = { _ in }) async throws -> ExitStatus {
+        let driver = try await IsolationDrivers.make(options.isolation, guest: options.guest, paths: paths, logger: logger)
+        return try await run(options, driver: driver, stdio: stdio, started: started)
+    }
+
+    public func run(_ options: RunOptions, driver: any IsolationDriver, stdio: ProcessStdio,
+                    sandboxReady: SandboxReady = { _ in }, started: Started = { _ in }) async throws -> ExitStatus {
         let clock = ContinuousClock.now
         func phase(_ name: String) {
-            logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)"])
+            logger.debug("\(name)", metadata: ["ms": "\((ContinuousClock.now - clock).milliseconds)", "isolation": "\(driver.mode.rawValue)"])
         }
-        let libvirt = try LibvirtConnection()
         let id = ContainerID.generate()
+        let name = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
+        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: runDir) }
-        let container = try await GuestContainer.launch(
-            id: id, options: options, runDirectory: runDir, stdio: stdio, paths: paths, libvirt: libvirt,
-            logger: logger, phase: phase)
-        let vm = container.vm
-        let process = container.process
-        defer { vm.destroy() }
-        started(process)
-        do {
-            let status = try await process.wait()
-            phase("process exited")
-            await vm.stop()
-            phase("guest stopped")
-            return status
-        } catch {
-            throw RunError.guestFailed("\(error)", consoleLog: vm.consoleLogTail)
+
+        var options = options
+        options.container.helperMounts = options.helpers.map {
+            HelperMount(source: driver.helperSource($0), destination: ContainerRunner.helperPath($0))
         }
+        let bundle = try OCIBundle.make(options: options, hostname: options.container.hostname ?? id.short,
+                                        driver: driver, in: runDir, paths: paths)
+        phase("bundle ready")
+        let sandbox = try await driver.createSandbox(bundle: bundle, name: name)
+        phase("sandbox ready")
+        sandboxReady(sandbox)
+        let status: ExitStatus
+        do {
+            let process = try await sandbox.start(stdio: stdio)
+            phase("process started")
+            started(process)
+            status = try await process.wait()
+            phase("process exited")
+        } catch let error as RunError {
+            await sandbox.delete()
+            throw error
+        } catch {
+            let diagnostics = sandbox.diagnostics
+            await sandbox.delete()
+            throw RunError.guestFailed("\(error)", consoleLog: diagnostics)
+        }
+        await sandbox.delete()
+        phase("sandbox deleted")
+        return status
     }
 }
 
@@ -65,8 +98,8 @@ public enum RunError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .startFailed(let m): "failed to start the container process: \(m)"
-        case .guestFailed(let m, let log):
-            "the guest failed while the container ran: \(m)\n--- guest console (last lines) ---\n\(log)\n--- end of guest console ---"
+        case .guestFailed(let m, let diagnostics):
+            "the container's sandbox failed while the container ran: \(m)\n\(diagnostics)"
         }
     }
 

@@ -29,9 +29,7 @@ public struct RootfsDiskBuilder: Sendable {
         switch source {
         case .image(let reference):
             let resolved = try baseDisk(forImage: reference, runDirectory: scratch)
-            let c = resolved.image.config.config
-            return (resolved.disk, ImageDefaults(entrypoint: c?.entrypoint, cmd: c?.cmd, env: c?.env ?? [],
-                                                 workingDir: c?.workingDir, user: c?.user))
+            return (resolved.disk, ImageDefaults(image: resolved.image))
         case .directory(let dir):
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
@@ -62,6 +60,35 @@ public struct RootfsDiskBuilder: Sendable {
         return (try store.rootfsDisk(for: image), image)
     }
 
+    /// Fills the directory `tree` with the root filesystem of `source` (runc and runsc run
+    /// from a directory) and returns the image's defaults. The image is recorded as in use
+    /// in `runDirectory`.
+    public func tree(for source: RootfsSource, into tree: URL, runDirectory: URL) throws -> ImageDefaults {
+        switch source {
+        case .image(let reference):
+            let store = ImageStore(home: paths.home)
+            let image = try store.resolve(reference)
+            try store.markInUse(image, runDirectory: runDirectory)
+            try store.unpack(image, into: tree)
+            return ImageDefaults(image: image)
+        case .directory(let dir):
+            do {
+                try RootfsTree.copy(directory: dir, into: tree)
+            } catch ImageError.notADirectory {
+                throw RootfsError.notADirectory(dir.path)
+            }
+            return .none
+        case .tarball(let tar):
+            guard FileManager.default.isReadableFile(atPath: tar.path) else { throw RootfsError.unreadable(tar.path) }
+            do {
+                try RootfsTree.extract(tarball: tar, into: tree)
+            } catch ImageError.notAnArchive(_, let output) {
+                throw RootfsError.badTarball(tar.path, output)
+            }
+            return .none
+        }
+    }
+
     /// A qcow2 overlay whose backing file is `base`: the container writes into the overlay
     /// and the base disk is never copied or modified.
     public func overlay(base: URL, at overlay: URL) throws {
@@ -80,5 +107,13 @@ public enum RootfsError: Error, CustomStringConvertible {
         case .unreadable(let p): "--rootfs \(p): cannot read the file"
         case .badTarball(let p, let out): "--rootfs \(p): not a readable tar archive: \(out.trimmingCharacters(in: .whitespacesAndNewlines))"
         }
+    }
+}
+
+extension ImageDefaults {
+    /// The container defaults in an image's config.
+    init(image: ResolvedImage) {
+        let c = image.config.config
+        self.init(entrypoint: c?.entrypoint, cmd: c?.cmd, env: c?.env ?? [], workingDir: c?.workingDir, user: c?.user)
     }
 }

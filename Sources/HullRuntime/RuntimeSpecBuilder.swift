@@ -32,6 +32,10 @@ public enum RuntimeSpecBuilder {
         for entry in flags.tmpfs {
             mounts.append(try tmpfsMount(entry))
         }
+        for helper in flags.helperMounts {
+            mounts.append(RuntimeSpec.Mount(destination: helper.destination, type: "bind", source: helper.source,
+                                            options: ["rbind", "ro", "nosuid", "nodev"]))
+        }
 
         return RuntimeSpec(
             process: RuntimeSpec.Process(
@@ -48,8 +52,20 @@ public enum RuntimeSpecBuilder {
             mounts: mounts,
             annotations: annotations.isEmpty ? nil : annotations,
             linux: RuntimeSpec.Linux(
-                namespaces: ["pid", "mount", "uts", "ipc"].map { RuntimeSpec.Namespace(type: $0) },
-                maskedPaths: maskedPaths, readonlyPaths: readonlyPaths))
+                // network: loopback only under runc (runsc runs with --network=none); a
+                // guest has no network device at all, so the agent ignores it.
+                namespaces: ["pid", "mount", "uts", "ipc", "network"].map { RuntimeSpec.Namespace(type: $0) },
+                maskedPaths: maskedPaths, readonlyPaths: readonlyPaths,
+                resources: resources(flags)))
+    }
+
+    /// `-m` and `--cpus` as cgroup limits; nil when neither is given.
+    static func resources(_ flags: ContainerFlags) -> RuntimeSpec.Resources? {
+        guard flags.memoryMiB != nil || flags.cpus != nil else { return nil }
+        let period: UInt64 = 100_000
+        return RuntimeSpec.Resources(
+            memory: flags.memoryMiB.map { RuntimeSpec.Resources.Memory(limit: Int64($0) * 1_048_576) },
+            cpu: flags.cpus.map { RuntimeSpec.Resources.CPU(quota: Int64(($0 * Double(period)).rounded()), period: period) })
     }
 
     /// Docker: --entrypoint replaces the image's Entrypoint and drops its Cmd; arguments

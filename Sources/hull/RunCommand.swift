@@ -12,7 +12,7 @@ import Logging
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a command in a new container, inside its own guest VM.",
+        abstract: "Run a command in a new container: in its own guest VM, under gVisor, or as a plain process.",
         discussion: """
             IMAGE names an image in the store (`hull image ls`): `busybox` is built in; \
             others come from `hull image load`, or are pulled from their registry when the \
@@ -26,8 +26,14 @@ struct RunCommand: AsyncParsableCommand {
             command could not be executed or was not found). The guest and all its files are \
             gone when hull returns.
 
+            --isolation chooses the boundary: vm (default; its own kernel in a QEMU guest), \
+            gvisor (runsc: gVisor's user-space kernel) or process (runc: namespaces and \
+            cgroups on the host's kernel). Same image, flags, stdio and exit status in \
+            every mode; flags a mode cannot honour are refused before anything starts.
+
             Examples:
               hull run --rm busybox echo hello
+              hull run --rm --isolation gvisor busybox uname -a
               echo data | hull run --rm -i busybox sha256sum
               hull run --rm -it busybox sh
               hull run --rm --rootfs ./rootfs.tar /bin/sh -c 'cat /etc/os-release'
@@ -82,20 +88,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("rootfs"), help: ArgumentHelp("Use this root filesystem directory or tarball instead of an image.", valueName: "PATH"))
     var rootfs: String?
 
-    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory for the container, e.g. 256m or 1g (minimum 16m); the guest gets this plus 64m for its kernel and agent. Default: a 256m guest.", valueName: "SIZE"))
+    @Option(name: .customLong("isolation"), help: ArgumentHelp("vm, gvisor or process (default vm; env HULL_ISOLATION).", valueName: "MODE"))
+    var isolation: String?
+
+    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory for the container, e.g. 256m or 1g (minimum 16m): under vm the guest gets this plus 64m for its kernel and agent (default: a 256m guest); under gvisor/process a cgroup limit.", valueName: "SIZE"))
     var memory: String?
 
-    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: the guest gets that many virtual CPUs, rounded up.", valueName: "N"))
-    var cpus: Double = 1
+    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: under vm that many virtual CPUs, rounded up (default 1); under gvisor/process a CPU-time quota (default: none).", valueName: "N"))
+    var cpus: Double?
 
     @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("Seconds a container may take to exit after hull forwards SIGINT/SIGTERM before it is killed.", valueName: "SECONDS"))
     var stopTimeout: Double = 10
 
-    @Option(name: .customLong("accel"), help: ArgumentHelp("kvm or tcg (default: kvm when the CPU has vmx/svm and /dev/kvm is usable, else tcg; env HULL_ACCEL).", valueName: "kvm|tcg"))
+    @Option(name: .customLong("accel"), help: ArgumentHelp("kvm or tcg (default: kvm when the CPU has vmx/svm and /dev/kvm is usable, else tcg; env HULL_ACCEL; vm only).", valueName: "kvm|tcg"))
     var accel: String?
 
-    @Option(name: .customLong("boot-timeout"), help: ArgumentHelp("Seconds the guest may take to come up.", valueName: "SECONDS"))
-    var bootTimeout: Double = 30
+    @Option(name: .customLong("boot-timeout"), help: ArgumentHelp("Seconds the guest may take to come up (default 30; vm only).", valueName: "SECONDS"))
+    var bootTimeout: Double?
 
     @Option(name: .customLong("pull"), help: ArgumentHelp("Pull the image: missing (when not in the store), always, never.", valueName: "missing|always|never"))
     var pull: String = "missing"
@@ -126,8 +135,8 @@ struct RunCommand: AsyncParsableCommand {
         if let accel, !["kvm", "tcg"].contains(accel) {
             throw ValidationError("--accel must be kvm or tcg, not \(accel)")
         }
-        guard cpus > 0, cpus <= 64 else { throw ValidationError("--cpus must be more than 0 and at most 64") }
-        guard bootTimeout > 0 else { throw ValidationError("--boot-timeout must be positive") }
+        if let cpus, !(cpus > 0 && cpus <= 64) { throw ValidationError("--cpus must be more than 0 and at most 64") }
+        if let bootTimeout, !(bootTimeout > 0) { throw ValidationError("--boot-timeout must be positive") }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
         if let memory {
             let mib = try MemorySize.parseMiB(memory)
@@ -140,10 +149,31 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         _ = try noNewPrivileges()
+        do {
+            try ModeSpecificFlag.check(modeSpecificFlags, for: try isolationMode())
+        } catch {
+            throw ValidationError(error.description)
+        }
         if detach {
+            if (try? isolationMode()) != .vm {
+                throw ValidationError("-d runs containers under hulld, which runs vm isolation only for now; --isolation gvisor|process works in the foreground")
+            }
             if rootfs != nil { throw ValidationError("--rootfs works only in the foreground; with -d, load the rootfs as an image (hull image load)") }
             if !kernelArgs.isEmpty { throw ValidationError("--kernel-arg works only in the foreground") }
         }
+    }
+
+    func isolationMode() throws(IsolationError) -> IsolationMode {
+        try IsolationMode.resolve(flag: isolation)
+    }
+
+    /// The mode-specific flags given on this command line.
+    var modeSpecificFlags: Set<ModeSpecificFlag> {
+        var given: Set<ModeSpecificFlag> = []
+        if accel != nil { given.insert(.accel) }
+        if bootTimeout != nil { given.insert(.bootTimeout) }
+        if !kernelArgs.isEmpty { given.insert(.kernelArg) }
+        return given
     }
 
     /// `-d`: the same container, created and started by hulld.
@@ -228,13 +258,17 @@ struct RunCommand: AsyncParsableCommand {
         flags.tmpfs = tmpfs
         flags.tty = tty
         flags.noNewPrivileges = try noNewPrivileges()
-        options.container = flags
+        options.isolation = try isolationMode()
         if let memory {
-            options.guest.memoryMiB = try MemorySize.parseMiB(memory) + GuestConfig.overheadMiB
+            let mib = try MemorySize.parseMiB(memory)
+            options.guest.memoryMiB = mib + GuestConfig.overheadMiB
+            flags.memoryMiB = mib
         }
-        options.guest.vcpus = Int(cpus.rounded(.up))
+        flags.cpus = cpus
+        options.container = flags
+        options.guest.vcpus = Int((cpus ?? 1).rounded(.up))
         options.guest.accelerationOverride = accel
-        options.guest.bootTimeout = .milliseconds(Int64(bootTimeout * 1000))
+        options.guest.bootTimeout = .milliseconds(Int64((bootTimeout ?? 30) * 1000))
         options.guest.extraKernelArgs = kernelArgs
 
         let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil

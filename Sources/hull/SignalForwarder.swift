@@ -29,7 +29,7 @@ final class SignalForwarder: @unchecked Sendable {
     /// The signal hull received when it had to kill the container after the grace period.
     var killedAfterGrace: Int32? { lock.withLock { killedFor } }
 
-    func attach(_ process: GuestProcess, terminal: TerminalMode?) {
+    func attach(_ process: any ContainerProcess, terminal: TerminalMode?) {
         var made: [DispatchSourceSignal] = []
         for sig in forwarded {
             signal(sig, SIG_IGN)
@@ -53,7 +53,7 @@ final class SignalForwarder: @unchecked Sendable {
         lock.withLock { sources.append(contentsOf: made) }
     }
 
-    private func startGrace(_ process: GuestProcess, for sig: Int32) {
+    private func startGrace(_ process: any ContainerProcess, for sig: Int32) {
         let first = lock.withLock { () -> Bool in
             defer { graceStarted = true }
             return !graceStarted

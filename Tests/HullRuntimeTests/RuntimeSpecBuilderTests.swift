@@ -79,7 +79,7 @@ struct RuntimeSpecBuilderTests {
         #expect(s.process.capabilities?.bounding?.contains("CAP_SYS_ADMIN") == false)
         #expect(s.linux?.maskedPaths?.contains("/proc/kcore") == true)
         #expect(s.linux?.readonlyPaths?.contains("/proc/sys") == true)
-        #expect(Set(s.linux?.namespaces?.map(\.type) ?? []) == ["pid", "mount", "uts", "ipc"])
+        #expect(Set(s.linux?.namespaces?.map(\.type) ?? []) == ["pid", "mount", "uts", "ipc", "network"])
         #expect(s.mounts.map(\.destination).contains("/dev/pts"))
     }
 

@@ -1,3 +1,5 @@
+import HullProtocol
+
 /// Linux capability names (as the runtime spec spells them) and their numbers, from
 /// linux/capability.h.
 enum CapabilityNames {

@@ -1,0 +1,224 @@
+import Foundation
+import Glibc
+import HullProtocol
+import Logging
+
+/// `hull bench`: a fixed workload set under every mode, `runs` times each, measured
+/// in-process around `ContainerRunner.run` (the CLI's own start-up is not included).
+public struct IsolationBench: Sendable {
+    public enum Metric: String, CaseIterable, Sendable {
+        case coldStart = "cold start to first output"
+        case execLatency = "exec latency"
+        case throughput = "stdout throughput"
+        case syscalls = "syscall loop (getppid)"
+        case fileIO = "file I/O loop in rootfs"
+        case idleMemory = "host memory per idle container"
+
+        public var unit: String {
+            switch self {
+            case .coldStart, .execLatency: "ms"
+            case .throughput: "MiB/s"
+            case .syscalls: "ns/call"
+            case .fileIO: "µs/file"
+            case .idleMemory: "MiB RSS"
+            }
+        }
+
+        public var lowerIsBetter: Bool { self != .throughput }
+
+        /// What the workload is, for the table's notes.
+        public var workload: String {
+            switch self {
+            case .coldStart: "hull-probe --hello: from ContainerRunner.run to the first byte on stdout"
+            case .execLatency: "needs hulld (issue 5): no exec into a running container yet"
+            case .throughput: "sh -c 'head -c 64m /dev/zero' (busybox) into a pipe hull reads, bytes / (last byte − first byte); host: the host's busybox head into the same reader"
+            case .syscalls: "hull-probe --syscalls \(IsolationBench.syscallCount)"
+            case .fileIO: "hull-probe --fileio \(IsolationBench.fileCount): create, write 4 KiB, read back, unlink"
+            case .idleMemory: "hull-probe --idle: summed RSS of the host processes the container costs, after it printed ready"
+            }
+        }
+    }
+
+    public static let syscallCount = 100_000
+    public static let fileCount = 1_000
+    static let throughputBytes = 64 << 20
+
+    public var paths: HullPaths
+    public var logger: Logger
+    public var runs: Int
+
+    public init(paths: HullPaths = HullPaths(), logger: Logger, runs: Int) {
+        self.paths = paths
+        self.logger = logger
+        self.runs = runs
+    }
+
+    /// Column → metric → samples; columns are the modes, then "host" (probe loops run
+    /// directly on the host: the baseline for ratios).
+    public struct Result: Sendable {
+        public var columns: [String] = []
+        public var samples: [String: [Metric: Samples]] = [:]
+        public var failures: [String: String] = [:]
+    }
+
+    public func run(modes: [IsolationMode], progress: @Sendable (String) -> Void) async -> Result {
+        var result = Result()
+        for mode in modes {
+            result.columns.append(mode.rawValue)
+            do {
+                let driver = try await IsolationDrivers.make(mode, guest: GuestConfig(), paths: paths, logger: logger)
+                var table: [Metric: Samples] = [:]
+                for metric in Metric.allCases where metric != .execLatency {
+                    var values: [Double] = []
+                    for i in 1...runs {
+                        progress("\(mode.rawValue): \(metric.rawValue) \(i)/\(runs)")
+                        values.append(try await measure(metric, driver: driver))
+                    }
+                    table[metric] = Samples(values)
+                }
+                result.samples[mode.rawValue] = table
+            } catch {
+                result.failures[mode.rawValue] = "\(error)"
+            }
+        }
+        result.columns.append("host")
+        var host: [Metric: Samples] = [:]
+        let probe = ProbeRunner(paths: paths, logger: logger)
+        do {
+            for (metric, arguments) in [(Metric.syscalls, ["--syscalls", "\(Self.syscallCount)"]),
+                                        (.fileIO, ["--fileio", "\(Self.fileCount)"])] {
+                var values: [Double] = []
+                for i in 1...runs {
+                    progress("host: \(metric.rawValue) \(i)/\(runs)")
+                    values.append(try Self.figure(in: try await probe.runOnHost(arguments)))
+                }
+                host[metric] = Samples(values)
+            }
+            var values: [Double] = []
+            for i in 1...runs {
+                progress("host: \(Metric.throughput.rawValue) \(i)/\(runs)")
+                values.append(try await Self.hostThroughput())
+            }
+            host[.throughput] = Samples(values)
+        } catch {
+            result.failures["host"] = "\(error)"
+        }
+        result.samples["host"] = host
+        return result
+    }
+
+    func options(_ command: [String], entrypoint: String? = nil) -> RunOptions {
+        var options = RunOptions()
+        options.rootfs = .image("busybox")
+        options.helpers = [.probe]
+        options.container.entrypoint = entrypoint
+        options.container.command = command
+        return options
+    }
+
+    func measure(_ metric: Metric, driver: any IsolationDriver) async throws -> Double {
+        let runner = ContainerRunner(paths: paths, logger: logger)
+        let capture = try TimedCapture()
+        let probe = ProbeRunner.containerBinary
+        switch metric {
+        case .coldStart, .throughput, .syscalls, .fileIO:
+            let opts: RunOptions
+            switch metric {
+            case .coldStart: opts = options(["--hello"], entrypoint: probe)
+            case .throughput: opts = options(["sh", "-c", "head -c \(Self.throughputBytes) /dev/zero"])
+            case .syscalls: opts = options(["--syscalls", "\(Self.syscallCount)"], entrypoint: probe)
+            default: opts = options(["--fileio", "\(Self.fileCount)"], entrypoint: probe)
+            }
+            let started = ContinuousClock.now
+            let status: ExitStatus
+            do {
+                status = try await runner.run(opts, driver: driver, stdio: capture.stdio)
+            } catch {
+                _ = await capture.finish()
+                throw error
+            }
+            let errors = await capture.finish()
+            guard status.code == 0 else { throw ProbeFailure("\(metric.rawValue) exited \(status.shellStatus): \(errors)") }
+            let s = capture.snapshot
+            switch metric {
+            case .coldStart:
+                guard let first = s.first else { throw ProbeFailure("no output") }
+                return Double((first - started).milliseconds)
+            case .throughput:
+                return try Self.throughput(s)
+            default:
+                return try Self.figure(in: capture.text)
+            }
+        case .idleMemory:
+            let box = SandboxBox()
+            let opts = options(["--idle"], entrypoint: probe)
+            let run = Task {
+                try await runner.run(opts, driver: driver, stdio: capture.stdio,
+                                     sandboxReady: { box.sandbox = $0 }, started: { box.process = $0 })
+            }
+            defer { run.cancel() }
+            guard await capture.waitFor("ready", within: .seconds(120)) else {
+                try? await box.process?.signal(SIGKILL)
+                _ = try? await run.value
+                _ = await capture.finish()
+                throw ProbeFailure("the idle container never said ready")
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let roots = box.sandbox?.hostProcessIDs() ?? []
+            let kib = HostProcesses.withDescendants(of: roots).reduce(0) { $0 + $1.rssKiB }
+            try? await box.process?.signal(SIGKILL)
+            _ = try? await run.value
+            _ = await capture.finish()
+            guard kib > 0 else { throw ProbeFailure("found no host process for the container") }
+            return Double(kib) / 1024
+        case .execLatency:
+            throw ProbeFailure("needs hulld")
+        }
+    }
+
+    static func throughput(_ s: TimedCapture.Snapshot) throws -> Double {
+        guard let first = s.first, let last = s.last, s.bytes == throughputBytes else {
+            throw ProbeFailure("got \(s.bytes) of \(throughputBytes) bytes")
+        }
+        let seconds = Double((last - first).milliseconds) / 1000
+        return Double(s.bytes) / 1_048_576 / max(seconds, 0.001)
+    }
+
+    /// The same `head` (the host's static busybox) writing into the same pipe reader,
+    /// without a container: the throughput baseline.
+    static func hostThroughput() async throws -> Double {
+        let capture = try TimedCapture()
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        let pid = try ChildProcess.spawn("/bin/busybox", ["head", "-c", "\(throughputBytes)", "/dev/zero"], stdin: devNull,
+                                         stdout: capture.stdio.stdout, stderr: capture.stdio.stderr)
+        _ = await ChildProcess.wait(pid)
+        _ = await capture.finish()
+        return try throughput(capture.snapshot)
+    }
+
+    /// The figure after the first ": " field pair of a probe loop line:
+    /// "syscalls: 100000 ns-per-call: 131.5" → 131.5.
+    static func figure(in output: String) throws -> Double {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("-per-") }),
+              let value = line.split(separator: " ").last.flatMap({ Double($0) }) else {
+            throw ProbeFailure("unexpected probe output: \(output.prefix(200))")
+        }
+        return value
+    }
+}
+
+/// Handles a run hands out while it runs.
+private final class SandboxBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _sandbox: (any Sandbox)?
+    private var _process: (any ContainerProcess)?
+    var sandbox: (any Sandbox)? {
+        get { lock.withLock { _sandbox } }
+        set { lock.withLock { _sandbox = newValue } }
+    }
+    var process: (any ContainerProcess)? {
+        get { lock.withLock { _process } }
+        set { lock.withLock { _process = newValue } }
+    }
+}

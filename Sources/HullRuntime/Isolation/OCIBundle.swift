@@ -1,0 +1,88 @@
+import Foundation
+import HullImages
+import HullProtocol
+
+/// A container's OCI bundle: `config.json` (the runtime spec from image defaults and
+/// flags, `RuntimeSpecBuilder`) and its root filesystem, in the container's run folder.
+/// Made by the same code for every isolation mode; the mode only says which form the
+/// root filesystem takes.
+public struct OCIBundle: Sendable {
+    public enum Rootfs: Sendable, Equatable {
+        /// qcow2 overlay over the image's cached ext4 disk (guest: /dev/vda).
+        case disk(URL)
+        /// `<bundle>/rootfs`, the spec's `root.path`.
+        case directory(URL)
+    }
+
+    public let directory: URL
+    public let spec: RuntimeSpec
+    public let rootfs: Rootfs
+
+    public var configURL: URL { directory.appendingPathComponent("config.json") }
+
+    /// Builds the bundle in `directory` (which exists). The image is recorded as in use there.
+    public static func make(options: RunOptions, hostname: String, driver: any IsolationDriver,
+                            in directory: URL, paths: HullPaths) throws -> OCIBundle {
+        let form = driver.rootfsForm
+        let rootfs: Rootfs
+        let defaults: ImageDefaults
+        switch form {
+        case .disk:
+            let disks = RootfsDiskBuilder(paths: paths)
+            let (base, found) = try disks.baseDisk(for: options.rootfs, scratch: directory)
+            let overlay = directory.appendingPathComponent("rootfs.qcow2")
+            try disks.overlay(base: base, at: overlay)
+            (rootfs, defaults) = (.disk(overlay), found)
+        case .directory:
+            let tree = directory.appendingPathComponent(RuntimeSpec.Root().path)
+            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+            defaults = try RootfsDiskBuilder(paths: paths).tree(for: options.rootfs, into: tree, runDirectory: directory)
+            rootfs = .directory(tree)
+        }
+        var spec = try RuntimeSpecBuilder.build(image: defaults, flags: options.container, hostname: hostname,
+                                                consoleSize: options.windowSize)
+        if case .directory(let tree) = rootfs {
+            // runc and runsc take numeric ids only: names are resolved here, from the
+            // image's own files, with the same rules the guest agent applies.
+            try resolveUser(in: &spec, accounts: accounts(in: tree))
+        }
+        driver.adapt(&spec)
+        try MessageCoding.prettyJSON(spec).write(to: directory.appendingPathComponent("config.json"))
+        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
+    }
+
+    /// Replaces the `org.hull.user` annotation by the numeric user it names.
+    static func resolveUser(in spec: inout RuntimeSpec, accounts: ImageAccounts) throws(IsolationError) {
+        guard let name = spec.annotations?[RuntimeSpec.userAnnotation] else { return }
+        let user: ImageAccounts.ResolvedUser
+        do {
+            user = try accounts.resolve(name)
+        } catch {
+            throw .userLookup(error.description)
+        }
+        var groups: [UInt32] = []
+        for gid in user.additionalGids + (spec.process.user.additionalGids ?? []) where !groups.contains(gid) {
+            groups.append(gid)
+        }
+        spec.process.user = RuntimeSpec.User(uid: user.uid, gid: user.gid, umask: spec.process.user.umask,
+                                             additionalGids: groups.isEmpty ? nil : groups)
+        spec.annotations?[RuntimeSpec.userAnnotation] = nil
+        if spec.annotations?.isEmpty == true { spec.annotations = nil }
+        if !(spec.process.env ?? []).contains(where: { $0.hasPrefix("HOME=") }) {
+            spec.process.env = (spec.process.env ?? []) + ["HOME=\(user.home)"]
+        }
+    }
+
+    /// The image's /etc/passwd and /etc/group; a file whose path leaves the tree (an
+    /// absolute symbolic link would name the host's) counts as missing.
+    static func accounts(in tree: URL) -> ImageAccounts {
+        func read(_ relative: String) -> String? {
+            let root = tree.resolvingSymlinksInPath().path
+            let file = tree.appendingPathComponent(relative).resolvingSymlinksInPath().path
+            guard file.hasPrefix(root + "/"), let data = FileManager.default.contents(atPath: file),
+                  data.count <= 4 << 20 else { return nil }
+            return String(decoding: data, as: UTF8.self)
+        }
+        return ImageAccounts(passwd: read("etc/passwd"), group: read("etc/group"))
+    }
+}
