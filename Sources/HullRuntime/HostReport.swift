@@ -30,12 +30,18 @@ public struct HostReport: Sendable {
                                 version: paths.builtinRootfsVersion))
         for (tool, package) in [("/sbin/mkfs.ext4", "e2fsprogs"), ("/usr/bin/qemu-img", "qemu-utils"),
                                 ("/usr/bin/umoci", "umoci"),
-                                ("/usr/bin/qemu-system-x86_64", "qemu-system-x86")] {
+                                ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"),
+                                ("/usr/sbin/runc", "runc"), ("/usr/bin/runsc", "runsc")] {
             let present = FileManager.default.isExecutableFile(atPath: tool)
             checks.append(Check(name: URL(fileURLWithPath: tool).lastPathComponent, status: present ? .ok : .missing,
                                 detail: present ? tool : "not installed",
                                 remedy: present ? nil : "apt-get install \(package) (or run scripts/setup.sh)"))
         }
+        let probe = paths.home.appendingPathComponent("probe/hull-probe")
+        let probeThere = FileManager.default.isExecutableFile(atPath: probe.path)
+        checks.append(Check(name: "isolation probe", status: probeThere ? .ok : .missing,
+                            detail: probeThere ? probe.path : "\(probe.path) not found",
+                            remedy: probeThere ? nil : "run scripts/setup.sh (probe/build-probe.sh)"))
         return HostReport(checks: checks)
     }
 
