@@ -31,13 +31,15 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     public var bootTimeout: Double?
     /// `--rm`: hulld removes the container (logs, disks) once it exited.
     public var autoRemove: Bool
+    /// "vm", "gvisor" or "process"; nil takes hulld's default (`hulld --default-isolation`).
+    public var isolation: String?
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
                 readOnly: Bool = false, tmpfs: [String] = [], tty: Bool = false, openStdin: Bool = false,
                 noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
                 stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
-                autoRemove: Bool = false) {
+                autoRemove: Bool = false, isolation: String? = nil) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -57,6 +59,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.accel = accel
         self.bootTimeout = bootTimeout
         self.autoRemove = autoRemove
+        self.isolation = isolation
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -81,6 +84,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         accel = try c.decodeIfPresent(String.self, forKey: .accel)
         bootTimeout = try c.decodeIfPresent(Double.self, forKey: .bootTimeout)
         autoRemove = try c.decodeIfPresent(Bool.self, forKey: .autoRemove) ?? false
+        isolation = try c.decodeIfPresent(String.self, forKey: .isolation)
     }
 }
 
@@ -243,16 +247,20 @@ public struct TopResult: Codable, Sendable, Equatable {
 
 /// `GET /v1/containers/{id}/stats`: one sample of what the container's guest costs.
 public struct StatsResult: Codable, Sendable, Equatable {
-    /// Guest CPU use over the sampling interval, 100 = one host CPU busy.
+    /// Host CPU the container's host processes (QEMU; runsc's sandbox and gofer; runc's
+    /// container processes) used over the sampling interval, 100 = one host CPU busy.
     public var cpuPercent: Double
+    /// The container's CPUs: --cpus rounded up (a guest's vCPUs), else 1 in a guest or
+    /// gVisor and the host's count under runc.
     public var vcpus: Int
-    /// Resident memory of the guest's QEMU process on the host.
+    /// Resident memory of those host processes.
     public var hostMemoryBytes: UInt64
-    /// Memory as the guest kernel counts it (MemTotal, MemTotal - MemAvailable).
-    public var guestMemoryTotalBytes: UInt64
-    public var guestMemoryUsedBytes: UInt64
-    public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64,
-                guestMemoryUsedBytes: UInt64) {
+    /// Memory as the container's own kernel counts it (MemTotal, MemTotal - MemAvailable);
+    /// nil under --isolation process, which shares the host's kernel.
+    public var guestMemoryTotalBytes: UInt64?
+    public var guestMemoryUsedBytes: UInt64?
+    public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64?,
+                guestMemoryUsedBytes: UInt64?) {
         self.cpuPercent = cpuPercent
         self.vcpus = vcpus
         self.hostMemoryBytes = hostMemoryBytes

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HullAPI
+import HullRuntime
 import Hummingbird
 import Logging
 import NIOCore
@@ -23,7 +24,10 @@ struct APIServer {
         api.get("/v1/containers") { request, _ in
             await APIResponse.handle {
                 let all = try Query.bool(request, "all") ?? false
-                return APIResponse.json(try manager.list(all: all))
+                let isolation = try request.uri.queryParameters.get("isolation").map { text in
+                    do { return try IsolationMode.parse(text, source: "isolation") } catch { throw DaemonError.badRequest("\(error)") }
+                }
+                return APIResponse.json(try manager.list(all: all, isolation: isolation))
             }
         }
         api.post("/v1/containers") { request, _ in

@@ -3,7 +3,7 @@ import HullAPI
 import HullProtocol
 import HullRuntime
 
-/// `exec`: more processes in a running container's guest, each with its own stdio, TTY,
+/// `exec`: more processes in a running container (Sandbox.exec, every mode), each with its own stdio, TTY,
 /// log and exit code.
 extension ContainerManager {
     func exec(_ reference: String, _ request: ExecRequest) async throws -> ExecCreated {
@@ -18,11 +18,10 @@ extension ContainerManager {
 
         var size: WindowSize?
         if request.tty { size = WindowSize(rows: request.rows ?? 24, columns: request.columns ?? 80) }
-        let spec = ProcessSpec(argv: request.command, env: request.env, cwd: request.workdir ?? "",
-                               stdin: request.openStdin, terminal: request.tty, windowSize: size,
-                               container: running.guest.process.stream)
+        let spec = ExecProcess(args: request.command, env: request.env, cwd: request.workdir,
+                               terminal: request.tty, windowSize: size, stdin: request.openStdin)
         do {
-            let process = try await running.guest.vm.agent.start(spec, stdio: pipes.stdio)
+            let process = try await running.sandbox.exec(spec, stdio: pipes.stdio)
             session.process.withLock { $0 = process }
             Task {
                 let code = (try? await process.wait())?.shellStatus ?? 137
@@ -34,7 +33,7 @@ extension ContainerManager {
             // As `docker exec`: the reason on the exec's stderr, 127/126 for a command that
             // is missing or not executable, 126 for other start failures.
             let message = "\(error)"
-            let code = RunError.startFailed(message).exitCode
+            let code = (error as? RunError)?.exitCode ?? RunError.startFailed(message).exitCode
             log.append(stream: 2, Array("hull exec: \(message)\n".utf8))
             await pipes.finish()
             log.finish()

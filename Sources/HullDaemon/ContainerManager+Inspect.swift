@@ -1,5 +1,6 @@
 import Foundation
 import HullAPI
+import HullRuntime
 
 /// `top`, `stats` and `cp` (archives): answered with the guest's own tools beside the
 /// container, so they work whatever the image holds.
@@ -13,21 +14,28 @@ extension ContainerManager {
         return TopParser.parse(String(decoding: out.stdout, as: UTF8.self))
     }
 
+    /// One sample of what the container costs the host (CPU over half a second, resident
+    /// memory), the same measure in every mode, plus the memory its own kernel counts
+    /// where it has one (a guest's, gVisor's).
     func stats(_ reference: String) async throws -> StatsResult {
         let (record, running) = try running(reference)
-        guard let domain = try libvirt.lookup(name: record.domain) else { throw DaemonError.conflict("the guest is gone") }
-        let first = try domain.usage()
+        let pids = running.sandbox.hostProcessIDs()
+        guard !pids.isEmpty else { throw DaemonError.conflict("container \(record.name) has no processes on the host") }
+        let first = HostUsage.of(pids)
         let start = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(500))
-        let second = try domain.usage()
-        let elapsed = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - start).components.seconds)
-        let cpu = Double(second.cpuTimeNanoseconds &- first.cpuTimeNanoseconds) / 1e9 / max(elapsed, 0.001) * 100
-        let meminfo = try await GuestHelper(running: running).run(["cat", "/proc/meminfo"])
-        let (total, available) = MeminfoParser.parse(String(decoding: meminfo.stdout, as: UTF8.self))
-        return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: second.vcpus,
-                           hostMemoryBytes: QEMUProcess.residentBytes(domain: record.domain) ?? 0,
-                           guestMemoryTotalBytes: total, guestMemoryUsedBytes: total - min(total, available))
+        let second = HostUsage.of(pids)
+        let elapsed = (ContinuousClock.now - start) / .milliseconds(1) / 1000
+        let cpu = Double(second.cpuNanoseconds &- first.cpuNanoseconds) / 1e9 / max(elapsed, 0.001) * 100
+        var total: UInt64?, used: UInt64?
+        if running.mode.hasOwnKernel, let meminfo = try? await GuestHelper(running: running).run(["cat", "/proc/meminfo"]),
+           meminfo.status == 0 {
+            let (t, available) = MeminfoParser.parse(String(decoding: meminfo.stdout, as: UTF8.self))
+            if t > 0 { (total, used) = (t, t - min(t, available)) }
+        }
+        let cpus = record.request.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .process ? ProcessInfo.processInfo.activeProcessorCount : 1)
+        return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: cpus, hostMemoryBytes: second.residentBytes,
+                           guestMemoryTotalBytes: total, guestMemoryUsedBytes: used)
     }
 
     /// A tar stream of `path` in the container (its last component as the archive's root).
@@ -104,19 +112,5 @@ enum MeminfoParser {
             if fields[0] == "MemAvailable:" { available = kib * 1024 }
         }
         return (total, available)
-    }
-}
-
-enum QEMUProcess {
-    /// VmRSS of the QEMU process libvirt runs for `domain` (its pid file).
-    static func residentBytes(domain: String) -> UInt64? {
-        guard let pidText = try? String(contentsOfFile: "/run/libvirt/qemu/\(domain).pid", encoding: .utf8),
-              let pid = Int(pidText.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 2, let kib = UInt64(fields[1]) { return kib * 1024 }
-        }
-        return nil
     }
 }

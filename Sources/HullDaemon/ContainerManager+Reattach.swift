@@ -3,9 +3,23 @@ import Glibc
 import HullProtocol
 import HullRuntime
 
-/// hulld restarted (or was killed) while guests ran: take them over again.
+/// hulld restarted (or was killed) while containers ran: take guests over again; end the
+/// containers of modes that do not outlive hulld (runc/runsc) and say why.
 extension ContainerManager {
     func reattach(_ record: ContainerRecord) async {
+        let mode = IsolationMode(rawValue: record.isolation) ?? .vm
+        let directory = paths.runDirectory(id: String(record.id.prefix(12)))
+        do {
+            let driver = try await IsolationDrivers.make(mode, guest: GuestConfig(), paths: paths, logger: logger, persistent: true)
+            guard driver.outlivesHull else {
+                await driver.removeLeftovers(of: record.name, bundle: directory)
+                markExited(record, code: 137, reason: "hulld restarted: a container with --isolation \(mode.rawValue) ends with the hulld that ran it (hulld is its runtime's subreaper and holds its stdio)")
+                return
+            }
+        } catch {
+            markExited(record, code: 137, reason: "hulld restarted and cannot take over an --isolation \(mode.rawValue) container: \(error)")
+            return
+        }
         let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
         guard active else {
             markExited(record, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
@@ -13,7 +27,7 @@ extension ContainerManager {
         }
         let vm: GuestVM
         do {
-            vm = try await GuestVM.reattach(id: record.name, runDirectory: paths.runDirectory(id: String(record.id.prefix(12))),
+            vm = try await GuestVM.reattach(id: record.name, runDirectory: directory,
                                             libvirt: libvirt, logger: logger)
         } catch {
             try? libvirt.lookup(name: record.domain)?.destroy()
@@ -44,7 +58,9 @@ extension ContainerManager {
             let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
             // What the agent sent that never reached the log comes again: exactly once.
             try await vm.agent.replay(stream: main, stdout: log.offset(of: 1), stderr: log.offset(of: 2))
-            let running = RunningContainer(guest: GuestContainer(vm: vm, process: process), pipes: pipes)
+            let spec = OCIBundle.existing(in: directory, form: .disk)?.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
+            let running = RunningContainer(sandbox: VMDriver.adopt(vm: vm, spec: spec, mainStream: main), process: process,
+                                           mode: mode, outlivesHull: true, domain: record.domain, pipes: pipes)
             live.withLock { $0[record.id] = running }
             var current = record
             current.state = .running

@@ -25,11 +25,32 @@ final class ContainerManager: Sendable {
     /// Every exec by id, until its container is removed.
     let execIndex = Mutex<[String: ExecSession]>([:])
 
-    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection, logger: Logger) {
+    /// The mode of a create request that names none (`hulld --default-isolation`).
+    let defaultIsolation: IsolationMode
+
+    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection, logger: Logger,
+         defaultIsolation: IsolationMode = .defaultMode) {
         self.store = store
         self.paths = paths
         self.libvirt = libvirt
         self.logger = logger
+        self.defaultIsolation = defaultIsolation
+    }
+
+    /// The request's isolation mode, or hulld's default; refused when a flag of the
+    /// request cannot be honoured by it, or when its runtime is not installed.
+    func isolation(for request: CreateContainerRequest) throws -> IsolationMode {
+        let mode: IsolationMode
+        do {
+            mode = try request.isolation.map { try IsolationMode.parse($0, source: "isolation") } ?? defaultIsolation
+            try ModeSpecificFlag.check(RequestMapping.modeSpecificFlags(of: request), for: mode)
+        } catch {
+            throw DaemonError.badRequest("\(error)")
+        }
+        if let missing = IsolationDrivers.available(paths: paths).first(where: { $0.mode == mode })?.missing {
+            throw DaemonError.badRequest("--isolation \(mode.rawValue) is not available on this host: \(missing)")
+        }
+        return mode
     }
 
     // MARK: Lookup
@@ -39,8 +60,11 @@ final class ContainerManager: Sendable {
         return record
     }
 
-    func list(all: Bool) throws -> [ContainerInfo] {
-        try store.all().filter { all || $0.state == .running || $0.state == .starting || $0.state == .stopping }.map(\.info)
+    func list(all: Bool, isolation: IsolationMode? = nil) throws -> [ContainerInfo] {
+        try store.all()
+            .filter { all || $0.state == .running || $0.state == .starting || $0.state == .stopping }
+            .filter { isolation == nil || $0.isolation == isolation?.rawValue }
+            .map(\.info)
     }
 
     private func lock(_ id: String) -> AsyncLock {
@@ -82,10 +106,12 @@ final class ContainerManager: Sendable {
                 throw DaemonError.notFound("\(error)")
             }
         }
+        let mode = try isolation(for: request)
         let record = ContainerRecord(
             id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
-            domain: GuestVM.domainName(for: name), isolation: "vm", request: request, mainStream: nil)
+            domain: mode == .vm ? GuestVM.domainName(for: name) : "", isolation: mode.rawValue,
+            request: request, mainStream: nil)
         try store.insert(record)
         _ = try mainLog(id.full)
         logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(request.image)"])
@@ -125,50 +151,63 @@ final class ContainerManager: Sendable {
     private func boot(_ record: inout ContainerRecord) async throws {
         var options = try RequestMapping.options(for: record.request)
         options.name = record.name
+        let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         // The agent outlives a hulld that goes away and waits for the next to resume.
         options.guest.extraKernelArgs.append("hull.persist=1")
+        let driver = try await IsolationDrivers.make(mode, guest: options.guest, paths: paths, logger: logger, persistent: true)
+        let directory = paths.runDirectory(id: String(record.id.prefix(12)))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // A restarted container keeps its root filesystem (its file changes), as with Docker.
+        let bundle = try OCIBundle.existing(in: directory, form: driver.rootfsForm)
+            ?? OCIBundle.make(options: options, hostname: options.container.hostname ?? String(record.id.prefix(12)),
+                              driver: driver, in: directory, paths: paths)
         let log = try mainLog(record.id)
         log.startRun()
         let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
-        let guest: GuestContainer
+        let sandbox: any Sandbox
+        let process: any ContainerProcess
         do {
-            guest = try await GuestContainer.launch(
-                id: ContainerID(full: record.id), options: options,
-                runDirectory: paths.runDirectory(id: String(record.id.prefix(12))), stdio: pipes.stdio,
-                paths: paths, libvirt: libvirt, logger: logger, autodestroy: false, keepOverlay: true)
+            sandbox = try await driver.createSandbox(bundle: bundle, name: record.name)
+            do {
+                process = try await sandbox.start(stdio: pipes.stdio)
+            } catch {
+                await sandbox.delete()
+                throw error
+            }
         } catch {
             await pipes.finish()
             throw error
         }
-        let running = RunningContainer(guest: guest, pipes: pipes)
+        let running = RunningContainer(sandbox: sandbox, process: process, mode: mode, outlivesHull: driver.outlivesHull,
+                                       domain: record.domain.isEmpty ? nil : record.domain, pipes: pipes)
         live.withLock { $0[record.id] = running }
         record.state = .running
         record.startedAt = Date()
-        record.mainStream = Int64(guest.process.stream)
+        record.mainStream = process.resumableStream.map(Int64.init)
         try store.save(record)
-        logger.info("started", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
+        logger.info("started", metadata: ["container": "\(record.id.prefix(12))", "isolation": "\(mode.rawValue)"])
         let id = record.id
         Task { await self.watchExit(id: id, running: running) }
     }
 
-    /// Waits for the main process to end (or the guest to die), then records the exit and
-    /// stops the guest.
+    /// Waits for the main process to end (or the sandbox to die), then records the exit and
+    /// deletes the sandbox (the guest stopped; the runtime container deleted).
     func watchExit(id: String, running: RunningContainer) async {
         var code: Int32
         var reason: String?
         do {
-            let status = try await running.guest.process.wait()
+            let status = try await running.process.wait()
             code = status.shellStatus
         } catch {
             // The agent session ended without an exit: the guest died. libvirt's stop
             // event says how, once libvirt has reaped QEMU (a second or more under TCG).
-            let domain = running.guest.vm.domainName
             let deadline = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < deadline, domainEndings.withLock({ $0[domain] }) == nil {
+            while let domain = running.domain, ContinuousClock.now < deadline, domainEndings.withLock({ $0[domain] }) == nil {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             code = 137
-            reason = domainEndings.withLock { $0[domain] } ?? "the guest's agent went away: \(error)"
+            reason = running.domain.flatMap { domain in domainEndings.withLock { $0[domain] } }
+                ?? "the container's sandbox went away: \(error)"
         }
         if let own = running.endReason.withLock({ $0 }), reason == nil { reason = own }
         await running.pipes.finish()
@@ -177,9 +216,9 @@ final class ContainerManager: Sendable {
             exec.log.finish()
             if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }
         }
-        await running.guest.vm.stop()
+        await running.sandbox.delete()
         live.withLock { _ = $0.removeValue(forKey: id) }
-        domainEndings.withLock { _ = $0.removeValue(forKey: running.guest.vm.domainName) }
+        if let domain = running.domain { domainEndings.withLock { _ = $0.removeValue(forKey: domain) } }
         guard var record = try? store.find(id) else { return }
         record.state = record.state == .removing ? .removing : .exited
         record.exitCode = code
@@ -234,14 +273,14 @@ final class ContainerManager: Sendable {
             guard current.state == .running else { return }
             current.state = .stopping
             try self.store.save(current)
-            try? await running.guest.process.signal(SIGTERM)
+            try? await running.process.signal(SIGTERM)
             let exited = await self.waitUntilGone(record.id, for: .milliseconds(Int64(grace * 1000)))
             if !exited {
-                try? await running.guest.process.signal(SIGKILL)
+                try? await running.process.signal(SIGKILL)
                 if !(await self.waitUntilGone(record.id, for: .seconds(3))) {
-                    // The guest does not answer: end it; the exit watcher records that.
-                    running.endReason.withLock { $0 = "the guest did not stop in time and was destroyed" }
-                    running.guest.vm.destroy()
+                    // The sandbox does not answer: end it; the exit watcher records that.
+                    running.endReason.withLock { $0 = "the container's sandbox did not stop in time and was destroyed" }
+                    await running.sandbox.destroy()
                     _ = await self.waitUntilGone(record.id, for: .seconds(10))
                 }
             }
@@ -263,7 +302,7 @@ final class ContainerManager: Sendable {
             throw DaemonError.conflict("container \(record.name) is not running")
         }
         do {
-            try await running.guest.process.signal(signal)
+            try await running.process.signal(signal)
         } catch {
             throw DaemonError.failed("signalling the container failed: \(error)")
         }
@@ -285,7 +324,7 @@ final class ContainerManager: Sendable {
             }
             if let running = live.withLock({ $0[record.id] }) {
                 running.endReason.withLock { $0 = "removed with rm -f" }
-                running.guest.vm.destroy()
+                await running.sandbox.destroy()
             }
             _ = try? await wait(record.id)
         }
@@ -327,7 +366,7 @@ final class ContainerManager: Sendable {
 
     func resize(_ reference: String, rows: UInt16, columns: UInt16) async throws {
         let (_, running) = try running(reference)
-        try await running.guest.process.resize(WindowSize(rows: rows, columns: columns))
+        try await running.process.resize(WindowSize(rows: rows, columns: columns))
     }
 
     // MARK: libvirt events
@@ -336,7 +375,7 @@ final class ContainerManager: Sendable {
         logger.debug("libvirt event", metadata: ["domain": "\(domain)", "event": "\(event)"])
         guard case .stopped(let reason) = event else { return }
         domainEndings.withLock { $0[domain] = reason }
-        let running = live.withLock { $0.values.first { $0.guest.vm.domainName == domain } }
+        let running = live.withLock { $0.values.first { $0.domain == domain } }
         if let running {
             // The exit watcher sees the agent session end and records this reason.
             running.endReason.withLock { if $0 == nil { $0 = reason } }
@@ -379,9 +418,12 @@ final class ContainerManager: Sendable {
 }
 
 extension ContainerManager {
-    /// `hulld --stop-containers-on-exit`: stop everything that runs.
-    func stopAll() async {
-        let ids = live.withLock { Array($0.keys) }
+    /// hulld exits: stop the containers that would not survive it (runc/runsc), and with
+    /// `--stop-containers-on-exit` every other one too.
+    func stopAll(evenThoseThatOutliveHulld: Bool) async {
+        let ids = live.withLock { l in
+            l.filter { evenThoseThatOutliveHulld || !$0.value.outlivesHull }.map(\.key)
+        }
         await withTaskGroup(of: Void.self) { group in
             for id in ids {
                 group.addTask { try? await self.stop(id, timeout: nil) }

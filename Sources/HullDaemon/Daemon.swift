@@ -15,6 +15,8 @@ public struct Daemon {
         /// Stop every running container when hulld exits (default: they keep running,
         /// like dockerd's live-restore).
         public var stopContainersOnExit = false
+        /// The isolation of containers whose create request names none.
+        public var defaultIsolation = IsolationMode.defaultMode
         public init(socketPath: String, paths: HullPaths) {
             self.socketPath = socketPath
             self.paths = paths
@@ -41,7 +43,8 @@ public struct Daemon {
         LibvirtEventLoop.started
         let libvirt = try LibvirtConnection()
         let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
-        let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger)
+        let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger,
+                                       defaultIsolation: options.defaultIsolation)
         await manager.reconcile()
         let watcher = try DomainEventWatcher(connection: libvirt) { domain, event in
             manager.domainEvent(domain, event)
@@ -54,12 +57,11 @@ public struct Daemon {
                 chmod(path, 0o600)
             },
             logger: logger)
-        logger.info("hulld listening", metadata: ["socket": "\(path)", "home": "\(options.paths.home.path)"])
+        logger.info("hulld listening", metadata: ["socket": "\(path)", "home": "\(options.paths.home.path)",
+                                                  "default-isolation": "\(options.defaultIsolation.rawValue)"])
         try await app.runService()
         withExtendedLifetime(watcher) {}
-        if options.stopContainersOnExit {
-            await manager.stopAll()
-        }
+        await manager.stopAll(evenThoseThatOutliveHulld: options.stopContainersOnExit)
         unlink(path)
     }
 }

@@ -7,6 +7,8 @@ enum DaemonError: Error, CustomStringConvertible, Equatable {
     case badRequest(String)
     case tooLarge(String)
     case failed(String)
+    /// What this container's isolation mode cannot do.
+    case notImplemented(String)
 
     static func noSuchContainer(_ reference: String) -> DaemonError {
         .notFound("no such container: \(reference)")
@@ -19,12 +21,13 @@ enum DaemonError: Error, CustomStringConvertible, Equatable {
         case .badRequest: 400
         case .tooLarge: 413
         case .failed: 500
+        case .notImplemented: 501
         }
     }
 
     var description: String {
         switch self {
-        case .notFound(let m), .conflict(let m), .badRequest(let m), .tooLarge(let m), .failed(let m): m
+        case .notFound(let m), .conflict(let m), .badRequest(let m), .tooLarge(let m), .failed(let m), .notImplemented(let m): m
         }
     }
 }

@@ -4,8 +4,9 @@ import HullProtocol
 import HullRuntime
 import Synchronization
 
-/// Runs one of the guest's own tools (busybox in the initramfs) beside a container —
-/// `top`, `stats`, `cp` need no tools in the image. Output is collected, bounded.
+/// Runs one of Hull's own tools (busybox in a guest's initramfs) beside a container
+/// (`Sandbox.runTool`) — `top`, `stats`, `cp` need no tools in the image. Output is
+/// collected, bounded. Modes without such a place refuse with a clear error.
 struct GuestHelper {
     let running: RunningContainer
 
@@ -19,8 +20,6 @@ struct GuestHelper {
     func run(_ argv: [String], cwd: String = "/", input: [UInt8]? = nil, limit: Int = 64 << 20) async throws -> Output {
         let out = try Pipes.make(), err = try Pipes.make()
         let inPipe = input == nil ? nil : try Pipes.make()
-        let spec = ProcessSpec(argv: argv, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: cwd, stdin: input != nil,
-                               besideContainer: running.guest.process.stream)
         let collectOut = Collector(fd: out.read, limit: limit)
         let collectErr = Collector(fd: err.read, limit: 1 << 20)
         if let inPipe, let input {
@@ -43,9 +42,15 @@ struct GuestHelper {
         }
         let status: ExitStatus
         do {
-            let process = try await running.guest.vm.agent.start(
-                spec, stdio: ProcessStdio(stdin: inPipe?.read, stdout: out.write, stderr: err.write))
+            let process = try await running.sandbox.runTool(
+                argv, cwd: cwd, stdio: ProcessStdio(stdin: inPipe?.read, stdout: out.write, stderr: err.write))
             status = try await process.wait()
+        } catch let error as SandboxError {
+            close(out.write)
+            close(err.write)
+            _ = await collectOut.result()
+            _ = await collectErr.result()
+            throw DaemonError.notImplemented("\(error)")
         } catch {
             close(out.write)
             close(err.write)

@@ -39,6 +39,9 @@ enum RequestMapping {
         flags.tmpfs = request.tmpfs
         flags.tty = request.tty
         flags.noNewPrivileges = request.noNewPrivileges
+        // Cgroup limits under runc/runsc; the guest's size under vm (below).
+        flags.memoryMiB = request.memoryMiB
+        flags.cpus = request.cpus
         options.container = flags
         if let memory = request.memoryMiB { options.guest.memoryMiB = memory + GuestConfig.overheadMiB }
         if let cpus = request.cpus { options.guest.vcpus = Int(cpus.rounded(.up)) }
@@ -47,5 +50,13 @@ enum RequestMapping {
         // A detached TTY has no terminal to ask; clients resize once they attach.
         if request.tty { options.windowSize = WindowSize(rows: 24, columns: 80) }
         return options
+    }
+
+    /// The request's flags that only some isolation modes honour.
+    static func modeSpecificFlags(of request: CreateContainerRequest) -> Set<ModeSpecificFlag> {
+        var given: Set<ModeSpecificFlag> = []
+        if request.accel != nil { given.insert(.accel) }
+        if request.bootTimeout != nil { given.insert(.bootTimeout) }
+        return given
     }
 }

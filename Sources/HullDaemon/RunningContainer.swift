@@ -3,10 +3,16 @@ import HullProtocol
 import HullRuntime
 import Synchronization
 
-/// What hulld holds for a container whose guest runs: the guest with its main process,
-/// that process's pipes, and the execs started in it.
+/// What hulld holds for a running container: its sandbox (guest, or runc/runsc
+/// container) with its main process, that process's pipes, and the execs started in it.
 final class RunningContainer: Sendable {
-    let guest: GuestContainer
+    let sandbox: any Sandbox
+    let process: any ContainerProcess
+    let mode: IsolationMode
+    /// Whether the container keeps running when hulld exits (IsolationDriver.outlivesHull).
+    let outlivesHull: Bool
+    /// The libvirt domain whose lifecycle events concern this container (vm), else nil.
+    let domain: String?
     let pipes: ProcessPipes
     let execs = Mutex<[String: ExecSession]>([:])
     /// Set by stop/kill/libvirt events before the exit is recorded: why it ended, when
@@ -19,8 +25,13 @@ final class RunningContainer: Sendable {
         stdinAttached.withLock { a in defer { a = true }; return !a }
     }
 
-    init(guest: GuestContainer, pipes: ProcessPipes) {
-        self.guest = guest
+    init(sandbox: any Sandbox, process: any ContainerProcess, mode: IsolationMode, outlivesHull: Bool,
+         domain: String?, pipes: ProcessPipes) {
+        self.sandbox = sandbox
+        self.process = process
+        self.mode = mode
+        self.outlivesHull = outlivesHull
+        self.domain = domain
         self.pipes = pipes
     }
 }
@@ -32,7 +43,7 @@ final class ExecSession: Sendable {
     let command: [String]
     let log: LogFile
     let pipes: ProcessPipes
-    let process: Mutex<GuestProcess?> = Mutex(nil)
+    let process: Mutex<(any ContainerProcess)?> = Mutex(nil)
     let exit = Mutex<Int32?>(nil)
     let stdinAttached = Mutex(false)
     private let waiters = Mutex<[CheckedContinuation<Int32, Never>]>([])

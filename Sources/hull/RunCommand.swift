@@ -29,7 +29,9 @@ struct RunCommand: AsyncParsableCommand {
             --isolation chooses the boundary: vm (default; its own kernel in a QEMU guest), \
             gvisor (runsc: gVisor's user-space kernel) or process (runc: namespaces and \
             cgroups on the host's kernel). Same image, flags, stdio and exit status in \
-            every mode; flags a mode cannot honour are refused before anything starts.
+            every mode; flags a mode cannot honour are refused before anything starts. \
+            With -d (or hull create) and no --isolation or HULL_ISOLATION, hulld's default \
+            applies (hulld --default-isolation, vm unless set).
 
             Examples:
               hull run --rm busybox echo hello
@@ -88,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("rootfs"), help: ArgumentHelp("Use this root filesystem directory or tarball instead of an image.", valueName: "PATH"))
     var rootfs: String?
 
-    @Option(name: .customLong("isolation"), help: ArgumentHelp("vm, gvisor or process (default vm; env HULL_ISOLATION).", valueName: "MODE"))
+    @Option(name: .customLong("isolation"), help: ArgumentHelp("vm, gvisor or process (env HULL_ISOLATION; default vm, with -d hulld's default).", valueName: "MODE"))
     var isolation: String?
 
     @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory for the container, e.g. 256m or 1g (minimum 16m): under vm the guest gets this plus 64m for its kernel and agent (default: a 256m guest); under gvisor/process a cgroup limit.", valueName: "SIZE"))
@@ -155,12 +157,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         if detach {
-            if (try? isolationMode()) != .vm {
-                throw ValidationError("-d runs containers under hulld, which runs vm isolation only for now; --isolation gvisor|process works in the foreground")
-            }
             if rootfs != nil { throw ValidationError("--rootfs works only in the foreground; with -d, load the rootfs as an image (hull image load)") }
             if !kernelArgs.isEmpty { throw ValidationError("--kernel-arg works only in the foreground") }
         }
+    }
+
+    /// The mode asked for by --isolation or HULL_ISOLATION; nil leaves it to hulld's default.
+    func requestedIsolation() throws(IsolationError) -> IsolationMode? {
+        let fromEnvironment = ProcessInfo.processInfo.environment[IsolationMode.environmentVariable].map { !$0.isEmpty } ?? false
+        return isolation != nil || fromEnvironment ? try isolationMode() : nil
     }
 
     func isolationMode() throws(IsolationError) -> IsolationMode {
@@ -213,7 +218,8 @@ struct RunCommand: AsyncParsableCommand {
             env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
             name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
             noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
-            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove)
+            cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove,
+            isolation: try requestedIsolation()?.rawValue)
     }
 
     func noNewPrivileges() throws -> Bool {

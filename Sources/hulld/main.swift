@@ -14,7 +14,9 @@ struct HulldCommand: AsyncParsableCommand {
             Runs in the foreground (a service manager, or `hull` itself, puts it in the \
             background). Listens on a unix socket, owner-only, serving the HTTP+JSON API in \
             docs/api.md (OpenAPI: docs/openapi.yaml). State lives in $HULL_HOME/hulld.sqlite. \
-            By default containers keep running when hulld exits.
+            By default containers in guests (--isolation vm) keep running when hulld exits \
+            and the next hulld takes them over; gvisor and process containers are stopped \
+            with hulld (hulld is their runtime's subreaper and holds their stdio).
             """)
 
     @Option(name: .customLong("socket"), help: ArgumentHelp("Unix socket to listen on (env HULL_SOCKET).", valueName: "PATH"))
@@ -26,7 +28,16 @@ struct HulldCommand: AsyncParsableCommand {
     @Flag(name: .customLong("stop-containers-on-exit"), help: "Stop every running container when hulld exits.")
     var stopOnExit = false
 
+    @Option(name: .customLong("default-isolation"),
+            help: ArgumentHelp("Isolation of containers created without --isolation: vm, gvisor or process (env HULL_ISOLATION; default vm).", valueName: "MODE"))
+    var defaultIsolation: String?
+
     func validate() throws {
+        do {
+            _ = try IsolationMode.resolve(flag: defaultIsolation)
+        } catch {
+            throw ValidationError(error.description.replacingOccurrences(of: "--isolation", with: "--default-isolation"))
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -42,6 +53,7 @@ struct HulldCommand: AsyncParsableCommand {
         }
         var options = Daemon.Options(socketPath: socket, paths: HullPaths())
         options.stopContainersOnExit = stopOnExit
+        options.defaultIsolation = try IsolationMode.resolve(flag: defaultIsolation)
         try await Daemon(options: options, logger: Logger(label: "hulld")).run()
     }
 }

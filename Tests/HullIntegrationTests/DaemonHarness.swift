@@ -11,11 +11,14 @@ final class DaemonHarness: @unchecked Sendable {
     let home: URL
     let socket: String
     private(set) var process: Process?
+    /// Extra hulld flags (`--default-isolation`), for every start.
+    let hulldArguments: [String]
 
     static var hulldBinary: URL { HullCLI.binary.deletingLastPathComponent().appendingPathComponent("hulld") }
 
-    init() throws {
+    init(hulldArguments: [String] = []) throws {
         try HullCLI.requireSetUp()
+        self.hulldArguments = hulldArguments
         home = URL(fileURLWithPath: "/tmp/hull-daemon-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home.appendingPathComponent("images"), withIntermediateDirectories: true)
         let real = HullPaths().home
@@ -36,7 +39,7 @@ final class DaemonHarness: @unchecked Sendable {
     func start() throws {
         let p = Process()
         p.executableURL = Self.hulldBinary
-        p.arguments = ["--socket", socket, "--log-level", "debug"]
+        p.arguments = ["--socket", socket, "--log-level", "debug"] + hulldArguments
         p.environment = ProcessInfo.processInfo.environment.merging(["HULL_HOME": home.path]) { _, new in new }
         let log = home.appendingPathComponent("hulld.log")
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
@@ -59,6 +62,14 @@ final class DaemonHarness: @unchecked Sendable {
     func kill9() {
         guard let p = process else { return }
         Glibc.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM, as a service manager stops it; waits until it exited.
+    func terminate() {
+        guard let p = process else { return }
+        Glibc.kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         process = nil
     }

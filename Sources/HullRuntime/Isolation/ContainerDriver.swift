@@ -1,7 +1,8 @@
+import Foundation
 import HullProtocol
 
-/// One isolation mode's way of running an OCI bundle. Lifecycle code (ContainerRunner now,
-/// hulld later) talks only to this protocol, never to a mode by name.
+/// One isolation mode's way of running an OCI bundle. Lifecycle code (ContainerRunner for
+/// `hull run`, hulld's ContainerManager) talks only to this protocol, never to a mode by name.
 ///
 /// Life of a container: `createSandbox` (the isolation boundary exists: a guest booted,
 /// or nothing yet for runc/runsc) → `Sandbox.start` (the bundle's process runs with the
@@ -20,6 +21,13 @@ public protocol IsolationDriver: Sendable {
     /// Makes the sandbox for `bundle`; `name` is the container's name (guest domain,
     /// runtime container id).
     func createSandbox(bundle: OCIBundle, name: String) async throws -> any Sandbox
+    /// Whether a container keeps running when the hull process that started it goes away,
+    /// for the next one to take over (a guest does; runc/runsc containers do not: hull is
+    /// their subreaper and holds their stdio pipes).
+    var outlivesHull: Bool { get }
+    /// Ends whatever an earlier hull process left of container `name` whose bundle is
+    /// `directory` (hulld restarted and cannot take it over).
+    func removeLeftovers(of name: String, bundle directory: URL) async
 }
 
 /// The isolation boundary of one container.
@@ -27,9 +35,18 @@ public protocol Sandbox: Sendable {
     /// Starts the bundle's process (config.json `process`) with `stdio`: stdin only when
     /// given, a terminal when the spec asks for one (stdout then carries the terminal).
     func start(stdio: ProcessStdio) async throws -> any ContainerProcess
-    // exec (a second process in the running container) is hulld's: it will be
-    // `func exec(_ process: RuntimeSpec.Process, stdio: ProcessStdio) async throws -> any ContainerProcess`
-    // (`runc exec`/`runsc exec`, and an agent request joining the container's namespaces).
+    /// Starts another process in the running container (`hull exec`): the agent joins the
+    /// container's namespaces in a guest; `runc exec` / `runsc exec` otherwise. It runs as
+    /// the container's user with its capabilities; `process.env` adds to the container's.
+    func exec(_ process: ExecProcess, stdio: ProcessStdio) async throws -> any ContainerProcess
+    /// Runs a tool as root with the container's root filesystem as its `/` (`hull top`,
+    /// `cp`): in a guest Hull's own busybox beside the container, so nothing is needed in
+    /// the image; under runc/runsc, which have no place outside the container for Hull's
+    /// tools, the image's own (`ps`, `tar`, `sh`) inside it — missing ones are reported.
+    func runTool(_ argv: [String], cwd: String, stdio: ProcessStdio) async throws -> any ContainerProcess
+    /// Ends the container at once (guest destroyed, runtime container killed); its
+    /// process's `wait` then returns. `delete` still has to be called.
+    func destroy() async
 
     /// Host processes this container costs (qemu; runsc's sandbox and gofer; runc's
     /// container processes), for `hull bench`'s memory figure.
@@ -42,13 +59,76 @@ public protocol Sandbox: Sendable {
 
 /// A process running in a container.
 public protocol ContainerProcess: Sendable {
+    /// The agent's stream of a process in a guest, which a restarted hulld resumes; nil
+    /// where the process cannot outlive hull (runc/runsc: hull is their subreaper).
+    var resumableStream: UInt32? { get }
     /// Waits until the process exited and its output was delivered.
     func wait() async throws -> ExitStatus
     func signal(_ signal: Int32) async throws
     func resize(_ size: WindowSize) async throws
 }
 
-extension GuestProcess: ContainerProcess {}
+extension GuestProcess: ContainerProcess {
+    public var resumableStream: UInt32? { stream }
+}
+
+/// A process `hull exec` adds to a running container.
+public struct ExecProcess: Sendable, Equatable {
+    public var args: [String]
+    /// `KEY=value` entries added to (or replacing those of) the container's environment.
+    public var env: [String]
+    /// nil: the container's working directory.
+    public var cwd: String?
+    public var terminal: Bool
+    public var windowSize: WindowSize?
+    public var stdin: Bool
+    /// nil: the container's user.
+    public var user: RuntimeSpec.User?
+
+    public init(args: [String], env: [String] = [], cwd: String? = nil, terminal: Bool = false,
+                windowSize: WindowSize? = nil, stdin: Bool = false, user: RuntimeSpec.User? = nil) {
+        self.user = user
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.terminal = terminal
+        self.windowSize = windowSize
+        self.stdin = stdin
+    }
+
+    /// The container's process made into this one: same user, capabilities, rlimits and
+    /// security settings; these args, cwd, terminal; env entries replaced by key.
+    public func applied(to base: RuntimeSpec.Process) -> RuntimeSpec.Process {
+        var process = base
+        process.args = args
+        if let user { process.user = user }
+        if let cwd, !cwd.isEmpty { process.cwd = cwd }
+        process.terminal = terminal
+        process.consoleSize = terminal ? windowSize.map { RuntimeSpec.ConsoleSize(height: $0.rows, width: $0.columns) } : nil
+        var merged = base.env ?? []
+        for entry in env {
+            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            merged.removeAll { $0 == key || $0.hasPrefix(key + "=") }
+            merged.append(entry)
+        }
+        process.env = merged
+        return process
+    }
+}
+
+public enum SandboxError: Error, CustomStringConvertible, Equatable {
+    case unsupported(String, mode: IsolationMode)
+    case toolMissing(String, mode: IsolationMode)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let what, let mode):
+            "\(what) is not available for containers with --isolation \(mode.rawValue)"
+        case .toolMissing(let tool, let mode):
+            "this needs `\(tool)` in the container's image: with --isolation \(mode.rawValue) Hull has no tools of its own beside the container"
+        }
+    }
+}
 
 /// How a mode wants the container's root filesystem.
 public enum RootfsForm: Sendable, Equatable {

@@ -48,3 +48,37 @@ public enum HostProcesses {
         return table.filter { found.contains($0.pid) }
     }
 }
+
+/// What a container costs the host right now: CPU time and resident memory of its host
+/// processes (QEMU; runsc's sandbox and gofer; runc's container processes) and their
+/// descendants. The same measure in every isolation mode (`hull stats`).
+public struct HostUsage: Sendable, Equatable {
+    public var cpuNanoseconds: UInt64
+    public var residentBytes: UInt64
+
+    public static func of(_ roots: [Int32]) -> HostUsage {
+        let processes = HostProcesses.withDescendants(of: roots)
+        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        var cpu: UInt64 = 0
+        for p in processes {
+            cpu += cpuTicks(pid: p.pid)
+        }
+        return HostUsage(cpuNanoseconds: cpu * 1_000_000_000 / ticks,
+                         residentBytes: processes.reduce(0) { $0 + UInt64(max($1.rssKiB, 0)) * 1024 })
+    }
+
+    /// utime + stime of /proc/PID/stat (fields 14 and 15, counted after the command's
+    /// closing parenthesis, which may itself contain spaces).
+    static func cpuTicks(pid: Int32) -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return 0 }
+        return parseStat(text)
+    }
+
+    static func parseStat(_ text: String) -> UInt64 {
+        guard let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After ")": state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return 0 }
+        return user + system
+    }
+}

@@ -4,10 +4,12 @@ import Logging
 
 /// The one place that maps a mode to its driver.
 public enum IsolationDrivers {
-    public static func make(_ mode: IsolationMode, guest: GuestConfig, paths: HullPaths, logger: Logger) async throws -> any IsolationDriver {
+    /// `persistent`: guests outlive the process that started them (hulld), see VMDriver.
+    public static func make(_ mode: IsolationMode, guest: GuestConfig, paths: HullPaths, logger: Logger,
+                            persistent: Bool = false) async throws -> any IsolationDriver {
         switch mode {
         case .vm:
-            return VMDriver(guest: guest, paths: paths, logger: logger)
+            return VMDriver(guest: guest, paths: paths, logger: logger, autodestroy: !persistent)
         case .process:
             return OCIRuntimeDriver(runtime: .runc, paths: paths, logger: logger)
         case .gvisor:

@@ -23,12 +23,16 @@ public enum IsolationMode: String, CaseIterable, Sendable, Codable {
         return defaultMode
     }
 
-    static func parse(_ text: String, source: String) throws(IsolationError) -> IsolationMode {
+    public static func parse(_ text: String, source: String) throws(IsolationError) -> IsolationMode {
         guard let mode = IsolationMode(rawValue: text.lowercased()) else {
             throw .unknownMode(text, source: source)
         }
         return mode
     }
+
+    /// Whether the container has a kernel of its own (a guest's, gVisor's Sentry) rather
+    /// than the host's.
+    public var hasOwnKernel: Bool { self != .process }
 
     /// What does the isolating, in words for tables and errors.
     public var runtimeName: String {

@@ -51,6 +51,25 @@ public struct OCIBundle: Sendable {
         return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
     }
 
+    /// The bundle an earlier start of the same container left in `directory` (hulld
+    /// restarting a stopped container: its file changes are kept, as with Docker), or nil.
+    public static func existing(in directory: URL, form: RootfsForm) -> OCIBundle? {
+        let config = directory.appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: config.path),
+              let spec = try? JSONDecoder().decode(RuntimeSpec.self, from: data) else { return nil }
+        let rootfs: Rootfs
+        switch form {
+        case .disk: rootfs = .disk(directory.appendingPathComponent("rootfs.qcow2"))
+        case .directory: rootfs = .directory(directory.appendingPathComponent(spec.root.path))
+        }
+        let path: String
+        switch rootfs {
+        case .disk(let url), .directory(let url): path = url.path
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
+    }
+
     /// Replaces the `org.hull.user` annotation by the numeric user it names.
     static func resolveUser(in spec: inout RuntimeSpec, accounts: ImageAccounts) throws(IsolationError) {
         guard let name = spec.annotations?[RuntimeSpec.userAnnotation] else { return }

@@ -10,6 +10,11 @@ public struct OCIRuntime: Sendable, Equatable {
     /// Flags before the subcommand (besides --root, which is per container).
     public var globalArguments: [String]
 
+    /// runsc's exec'd processes live in the sandbox's own kernel: the host pid `runsc exec
+    /// --detach` leaves is a waiter that does not pass signals on (measured), so they are
+    /// signalled with `runsc kill --pid`. runc's are host processes, signalled directly.
+    public var signalsExecByInternalPID: Bool { mode == .gvisor }
+
     /// The executable's path: $PATH first, then the sbin folders a non-login root shell may lack.
     public func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(IsolationError) -> String {
         let dirs = (environment["PATH"] ?? "").split(separator: ":").map(String.init)

@@ -2,6 +2,7 @@ import Foundation
 import HullLibvirt
 import HullProtocol
 import Logging
+import Synchronization
 
 /// `--isolation vm`: the container runs in its own guest (libvirt + QEMU, the Hull agent
 /// as PID 1), from a qcow2 overlay over the image's ext4 disk.
@@ -9,11 +10,15 @@ public struct VMDriver: IsolationDriver {
     public var guest: GuestConfig
     public var paths: HullPaths
     public var logger: Logger
+    /// false under hulld: the guest outlives the connection that started it (with the
+    /// agent's `hull.persist=1`), so a restarted hulld can take it over.
+    public var autodestroy: Bool
 
-    public init(guest: GuestConfig, paths: HullPaths, logger: Logger) {
+    public init(guest: GuestConfig, paths: HullPaths, logger: Logger, autodestroy: Bool = true) {
         self.guest = guest
         self.paths = paths
         self.logger = logger
+        self.autodestroy = autodestroy
     }
 
     public var mode: IsolationMode { .vm }
@@ -32,8 +37,23 @@ public struct VMDriver: IsolationDriver {
         let image = try GuestImage.locate(paths)
         let libvirt = try LibvirtConnection()
         let vm = try await GuestVM.boot(id: name, config: guest, rootDisk: overlay, image: image,
-                                        runDirectory: bundle.directory, libvirt: libvirt, logger: logger)
+                                        runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
+                                        autodestroy: autodestroy)
         return VMSandbox(vm: vm, spec: bundle.spec)
+    }
+
+    public var outlivesHull: Bool { true }
+
+    public func removeLeftovers(of name: String, bundle directory: URL) async {
+        try? LibvirtConnection().lookup(name: GuestVM.domainName(for: name))?.destroy()
+    }
+
+    /// The sandbox of a guest a previous hulld started, whose main process runs on
+    /// `stream` (hulld's reattach).
+    public static func adopt(vm: GuestVM, spec: RuntimeSpec, mainStream: UInt32) -> any Sandbox {
+        let sandbox = VMSandbox(vm: vm, spec: spec)
+        sandbox.main.withLock { $0 = mainStream }
+        return sandbox
     }
 }
 
@@ -41,6 +61,8 @@ public struct VMDriver: IsolationDriver {
 final class VMSandbox: Sandbox {
     let vm: GuestVM
     let spec: RuntimeSpec
+    /// The agent's stream of the container's main process, once started.
+    let main = Mutex<UInt32?>(nil)
 
     init(vm: GuestVM, spec: RuntimeSpec) {
         self.vm = vm
@@ -53,11 +75,41 @@ final class VMSandbox: Sandbox {
             rootDevice: "/dev/vda", stdin: stdio.stdin != nil, terminal: spec.process.terminal ?? false,
             windowSize: spec.process.consoleSize.map { WindowSize(rows: $0.height, columns: $0.width) },
             hostname: spec.hostname, runtimeSpec: spec)
+        let started = try await startInGuest(process, stdio: stdio)
+        main.withLock { $0 = started.stream }
+        return started
+    }
+
+    func exec(_ process: ExecProcess, stdio: ProcessStdio) async throws -> any ContainerProcess {
+        // The agent joins the container and applies its user, environment and cwd.
+        let spec = ProcessSpec(argv: process.args, env: process.env, cwd: process.cwd ?? "", stdin: process.stdin,
+                               terminal: process.terminal, windowSize: process.terminal ? process.windowSize : nil,
+                               container: try mainStream())
+        return try await startInGuest(spec, stdio: stdio)
+    }
+
+    /// The initramfs's busybox, in the guest's root beside the container.
+    func runTool(_ argv: [String], cwd: String, stdio: ProcessStdio) async throws -> any ContainerProcess {
+        let spec = ProcessSpec(argv: argv, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], cwd: cwd, stdin: stdio.stdin != nil,
+                               besideContainer: try mainStream())
+        return try await startInGuest(spec, stdio: stdio)
+    }
+
+    private func mainStream() throws -> UInt32 {
+        guard let stream = main.withLock({ $0 }) else { throw RunError.startFailed("the container's main process has not started") }
+        return stream
+    }
+
+    private func startInGuest(_ spec: ProcessSpec, stdio: ProcessStdio) async throws -> GuestProcess {
         do {
-            return try await vm.agent.start(process, stdio: stdio)
+            return try await vm.agent.start(spec, stdio: stdio)
         } catch AgentError.remote(let message) {
             throw RunError.startFailed(message)
         }
+    }
+
+    func destroy() async {
+        vm.destroy()
     }
 
     /// QEMU, as libvirt recorded its pid.

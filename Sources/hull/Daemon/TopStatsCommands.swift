@@ -22,7 +22,7 @@ struct TopCommand: AsyncParsableCommand {
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Show CPU and memory of running containers' guests (one sample).")
+        commandName: "stats", abstract: "Show what running containers cost the host (CPU, memory; one sample) and the memory their own kernel counts.")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "Container names or ids (default: every running one).") var containers: [String] = []
 
@@ -37,11 +37,11 @@ struct StatsCommand: AsyncParsableCommand {
             for name in names {
                 let s = try await client.call(.GET, "/v1/containers/\(try pathComponent(name))/stats", expecting: StatsResult.self)
                 rows.append([name, String(format: "%.1f%%", s.cpuPercent), "\(s.vcpus)",
-                             "\(Bytes.text(s.guestMemoryUsedBytes)) / \(Bytes.text(s.guestMemoryTotalBytes))",
+                             s.guestMemoryUsedBytes.flatMap { used in s.guestMemoryTotalBytes.map { "\(Bytes.text(used)) / \(Bytes.text($0))" } } ?? "-",
                              Bytes.text(s.hostMemoryBytes)])
             }
         }
-        Table.print(header: ["NAME", "CPU", "VCPUS", "GUEST MEM USED / TOTAL", "HOST RSS"], rows: rows)
+        Table.print(header: ["NAME", "CPU", "CPUS", "OWN KERNEL MEM USED / TOTAL", "HOST RSS"], rows: rows)
     }
 }
 
