@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
-        .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI"]),
+        .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI", "HullRuntime"]),
         .testTarget(name: "HullRegistryTests", dependencies: ["HullRegistry", "HullImages"]),
         .testTarget(name: "HullIntegrationTests", dependencies: [
             "HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient", "HullDaemon",

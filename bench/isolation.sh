@@ -7,7 +7,7 @@
 #
 # Workloads (Sources/HullRuntime/Bench/IsolationBench.swift): cold start to first output,
 # stdout throughput, a getppid loop, a file create/write/read/unlink loop in the rootfs,
-# host memory per idle container; exec latency waits for hulld.
+# host memory per idle container, exec latency (Sandbox.exec of `true` in a running container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}

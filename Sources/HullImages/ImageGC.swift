@@ -4,15 +4,16 @@ import Foundation
 public struct GCReport: Sendable, Equatable {
     public var removedBlobs: [Digest] = []
     public var freedBytes: Int64 = 0
+    /// Cached ext4 disks and unpacked trees (by manifest digest).
     public var removedDisks: [Digest] = []
 }
 
-/// Deletes blobs that no entry of index.json leads to, and cached disks of manifests
+/// Deletes blobs that no entry of index.json leads to, and cached disks and trees of manifests
 /// that are gone, except those a running container still uses. Runs under the store's
 /// exclusive lock, so no load can be halfway through adding what it would delete.
 struct ImageGC {
     let blobs: BlobStore
-    let disks: RootfsDiskCache
+    let caches: [RootfsCache]
 
     /// Every blob reachable from `index`, and which of them are image manifests.
     func reachable(from index: OCIIndex) -> (blobs: Set<Digest>, manifests: Set<Digest>) {
@@ -42,12 +43,14 @@ struct ImageGC {
             blobs.remove(digest)
             report.removedBlobs.append(digest)
         }
-        for digest in disks.all() where !live.manifests.contains(digest) && !inUse.contains(digest) {
-            report.freedBytes += OCILayoutSource.fileSize(disks.path(for: digest)) ?? 0
-            disks.remove(digest)
-            report.removedDisks.append(digest)
+        for cache in caches {
+            for digest in cache.all() where !live.manifests.contains(digest) && !inUse.contains(digest) {
+                report.freedBytes += OCILayoutSource.fileSize(cache.path(for: digest)) ?? 0
+                cache.remove(digest)
+                report.removedDisks.append(digest)
+            }
+            cache.removeStalePartials()
         }
-        disks.removeStalePartials()
         return report
     }
 }

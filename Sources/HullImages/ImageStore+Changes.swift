@@ -114,7 +114,7 @@ extension ImageStore {
 
     @discardableResult
     func collectGarbage(_ index: OCIIndex) -> GCReport {
-        let report = ImageGC(blobs: blobs, disks: disks).collect(index: index, inUse: Set(usage.current().keys))
+        let report = ImageGC(blobs: blobs, caches: [disks, trees]).collect(index: index, inUse: Set(usage.current().keys))
         if !report.removedBlobs.isEmpty || !report.removedDisks.isEmpty {
             logger.info("gc: removed \(report.removedBlobs.count) blobs and \(report.removedDisks.count) disks, \(report.freedBytes) bytes")
         }

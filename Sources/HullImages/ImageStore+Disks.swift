@@ -23,6 +23,21 @@ extension ImageStore {
         }
     }
 
+    /// Fills `rootfs` with a copy (`cp -a --reflink=auto`) of the image's unpacked tree,
+    /// cached per manifest digest (`$HULL_HOME/trees`, removed by GC with the image): a
+    /// runc/runsc container costs a copy instead of an unpack.
+    public func copyUnpacked(_ image: ResolvedImage, into rootfs: URL) throws {
+        let started = ContinuousClock.now
+        let (tree, built) = try trees.entry(for: image.manifestDigest) { partial in
+            // unpack holds the shared lock: a concurrent rm + gc cannot delete its blobs.
+            try unpack(image, into: partial)
+        }
+        if built {
+            logger.info("unpacked \(image.reference) in \(ContinuousClock.now - started): \(tree.path)")
+        }
+        try RootfsTree.copy(directory: tree, into: rootfs)
+    }
+
     /// Like `rootfsDisk`, also saying whether this call built the disk.
     public func buildRootfsDisk(for image: ResolvedImage) throws -> (url: URL, built: Bool) {
         let started = ContinuousClock.now

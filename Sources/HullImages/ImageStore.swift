@@ -14,7 +14,8 @@ public final class ImageStore: Sendable {
     public let home: URL
     public let layout: URL
     public let blobs: BlobStore
-    public let disks: RootfsDiskCache
+    public let disks: RootfsCache
+    public let trees: RootfsCache
     public let usage: ImageUsage
     let temp: TempArea
     let lockFile: URL
@@ -26,7 +27,8 @@ public final class ImageStore: Sendable {
         self.layout = home.appendingPathComponent("oci")
         self.temp = TempArea(root: layout.appendingPathComponent(".hull-tmp"))
         self.blobs = BlobStore(directory: layout.appendingPathComponent("blobs/sha256"), temp: temp)
-        self.disks = RootfsDiskCache(directory: home.appendingPathComponent("disks"))
+        self.disks = RootfsCache(directory: home.appendingPathComponent("disks"), suffix: ".ext4")
+        self.trees = RootfsCache(directory: home.appendingPathComponent("trees"), suffix: ".tree")
         self.usage = ImageUsage(runs: home.appendingPathComponent("run"))
         self.lockFile = layout.appendingPathComponent(".hull-lock")
         self.builtin = BuiltinImage(directory: home.appendingPathComponent("images/busybox"))

@@ -69,7 +69,7 @@ public struct RootfsDiskBuilder: Sendable {
             let store = ImageStore(home: paths.home)
             let image = try store.resolve(reference)
             try store.markInUse(image, runDirectory: runDirectory)
-            try store.unpack(image, into: tree)
+            try store.copyUnpacked(image, into: tree)
             return ImageDefaults(image: image)
         case .directory(let dir):
             do {

@@ -1,5 +1,6 @@
 import Foundation
 import HullAPI
+import HullRuntime
 import Testing
 @testable import HullDaemon
 
@@ -90,5 +91,18 @@ struct DaemonLogicTests {
         #expect(throws: DaemonError.self) { try ArchivePath.split("/") }
         #expect(throws: DaemonError.self) { try ArchivePath.split("etc") }
         #expect(throws: DaemonError.self) { try ArchivePath.split("/a/..") }
+    }
+
+    @Test("create requests: isolation decoded, mode-specific flags found, limits carried for runc/runsc")
+    func isolationInRequests() throws {
+        let body = #"{"image":"busybox","isolation":"gvisor","accel":"tcg","bootTimeout":5,"memoryMiB":64,"cpus":1.5}"#
+        let request = try JSONDecoder().decode(CreateContainerRequest.self, from: Data(body.utf8))
+        #expect(request.isolation == "gvisor")
+        #expect(RequestMapping.modeSpecificFlags(of: request) == [.accel, .bootTimeout])
+        let options = try RequestMapping.options(for: request)
+        #expect(options.container.memoryMiB == 64 && options.container.cpus == 1.5)
+        let minimal = try JSONDecoder().decode(CreateContainerRequest.self, from: Data(#"{"image":"busybox"}"#.utf8))
+        #expect(minimal.isolation == nil)
+        #expect(RequestMapping.modeSpecificFlags(of: minimal).isEmpty)
     }
 }

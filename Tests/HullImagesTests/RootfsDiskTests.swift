@@ -74,6 +74,28 @@ struct RootfsDiskTests {
         #expect(!FileManager.default.fileExists(atPath: disk.path))
     }
 
+    @Test(.enabled(if: Tools.imageTools)) func unpackedTreeCachedOnceCopiedPerContainerAndCollected() throws {
+        let f = try StoreFixture()
+        let app = try f.loadFixture(as: "app:v4")
+        let runs = try TempDir()
+        for i in 0..<2 {
+            let rootfs = runs.path("c\(i)")
+            try FileManager.default.createDirectory(at: rootfs, withIntermediateDirectories: true)
+            try f.store.copyUnpacked(app, into: rootfs)
+            #expect((try? String(contentsOf: rootfs.appendingPathComponent("etc/keep"), encoding: .utf8)) == "keep2\n")
+        }
+        #expect(f.store.trees.all() == [app.manifestDigest], "one cached tree for both containers")
+        let tree = f.store.trees.path(for: app.manifestDigest)
+        // A container writing into its copy leaves the cache alone.
+        try Data("mine".utf8).write(to: runs.path("c0").appendingPathComponent("written-by-c0"))
+        #expect(!FileManager.default.fileExists(atPath: tree.appendingPathComponent("written-by-c0").path))
+        #expect(!FileManager.default.fileExists(atPath: runs.path("c1").appendingPathComponent("written-by-c0").path))
+        // Removing the image collects its tree (no container marked it in use).
+        try f.store.remove("app:v4", force: true)
+        #expect(!FileManager.default.fileExists(atPath: tree.path))
+        #expect(f.store.trees.all().isEmpty)
+    }
+
     @Test func directoryAndTarballRootfs() throws {
         let dir = try TempDir()
         try Shell.run("""

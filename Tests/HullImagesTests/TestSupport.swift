@@ -126,7 +126,7 @@ extension ImageStore {
     /// Blobs present that no index entry leads to: must always be none.
     func unreferencedBlobs() throws -> [Digest] {
         let index = try readIndex()
-        let live = ImageGC(blobs: blobs, disks: disks).reachable(from: index).blobs
+        let live = ImageGC(blobs: blobs, caches: [disks]).reachable(from: index).blobs
         return blobs.all().filter { !live.contains($0) }
     }
 }

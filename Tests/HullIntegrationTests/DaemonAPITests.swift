@@ -57,6 +57,12 @@ extension Integration {
                 (.POST, "/v1/containers", #"{"image": "busybox", "accel": "warp"}"#, 400, "kvm or tcg"),
                 (.POST, "/v1/containers", #"{"image": "no-such-image"}"#, 404, "no-such-image"),
                 (.GET, "/v1/containers?all=maybe", nil, 400, "all must be true or false"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "chroot"}"#, 400, "unknown isolation mode"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "process", "accel": "tcg"}"#, 400,
+                 "--accel cannot be honoured with --isolation process"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "gvisor", "bootTimeout": 5}"#, 400,
+                 "--boot-timeout cannot be honoured with --isolation gvisor"),
+                (.GET, "/v1/containers?isolation=chroot", nil, 400, "unknown isolation mode"),
             ]
             for (method, path, body, status, text) in cases {
                 let (got, message) = try await failure(d, method, path, body: body.map { Data($0.utf8) })

@@ -155,12 +155,16 @@ extension Integration {
         func endsWithHulld(mode: IsolationMode) throws {
             try require(mode)
             let d = try DaemonHarness()
-            let script = "trap 'echo term; exit 3' TERM; while true; do sleep 0.2; done"
+            let script = "trap 'echo term; exit 3' TERM; echo ready; while true; do sleep 0.2; done"
             let graceful = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "calm", "busybox", "sh", "-c", script])
             #expect(graceful.status == 0, "\(graceful.err)")
+            // The trap is set once it said ready (a SIGTERM before would be ignored by the
+            // pid-namespace init, and the stop would end in SIGKILL).
+            #expect(try logs(d, "calm", containing: "ready").out == "ready\n")
             d.terminate()
             try d.start()
             #expect(try d.hull(["wait", "calm"]).out == "3\n", "hulld's SIGTERM stops the container with SIGTERM")
+            #expect(try d.hull(["logs", "calm"]).out == "ready\nterm\n")
 
             let crashed = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "orphan", "busybox", "sh", "-c", script])
             #expect(crashed.status == 0, "\(crashed.err)")

@@ -30,7 +30,7 @@ public struct IsolationBench: Sendable {
         public var workload: String {
             switch self {
             case .coldStart: "hull-probe --hello: from ContainerRunner.run to the first byte on stdout"
-            case .execLatency: "needs hulld (issue 5): no exec into a running container yet"
+            case .execLatency: "Sandbox.exec of `true` (busybox) in one running idle container, request to exit status, as hulld runs `hull exec` (no CLI or HTTP); host: spawn + wait of the host's busybox true"
             case .throughput: "sh -c 'head -c 64m /dev/zero' (busybox) into a pipe hull reads, bytes / (last byte − first byte); host: the host's busybox head into the same reader"
             case .syscalls: "hull-probe --syscalls \(IsolationBench.syscallCount)"
             case .fileIO: "hull-probe --fileio \(IsolationBench.fileCount): create, write 4 KiB, read back, unlink"
@@ -68,7 +68,13 @@ public struct IsolationBench: Sendable {
             do {
                 let driver = try await IsolationDrivers.make(mode, guest: GuestConfig(), paths: paths, logger: logger)
                 var table: [Metric: Samples] = [:]
-                for metric in Metric.allCases where metric != .execLatency {
+                for metric in Metric.allCases {
+                    if metric == .execLatency {
+                        table[metric] = Samples(try await execLatencies(driver: driver) { i in
+                            progress("\(mode.rawValue): \(metric.rawValue) \(i)/\(runs)")
+                        })
+                        continue
+                    }
                     var values: [Double] = []
                     for i in 1...runs {
                         progress("\(mode.rawValue): \(metric.rawValue) \(i)/\(runs)")
@@ -100,6 +106,12 @@ public struct IsolationBench: Sendable {
                 values.append(try await Self.hostThroughput())
             }
             host[.throughput] = Samples(values)
+            values = []
+            for i in 1...runs {
+                progress("host: \(Metric.execLatency.rawValue) \(i)/\(runs)")
+                values.append(try await Self.hostExec())
+            }
+            host[.execLatency] = Samples(values)
         } catch {
             result.failures["host"] = "\(error)"
         }
@@ -172,8 +184,61 @@ public struct IsolationBench: Sendable {
             guard kib > 0 else { throw ProbeFailure("found no host process for the container") }
             return Double(kib) / 1024
         case .execLatency:
-            throw ProbeFailure("needs hulld")
+            throw ProbeFailure("exec latency is measured by execLatencies, in one container")
         }
+    }
+
+    /// `runs` execs of `true`, one after the other, in one idle container: milliseconds
+    /// from `Sandbox.exec` to the exit status.
+    func execLatencies(driver: any IsolationDriver, progress: (Int) -> Void) async throws -> [Double] {
+        let runner = ContainerRunner(paths: paths, logger: logger)
+        let capture = try TimedCapture()
+        let box = SandboxBox()
+        let opts = options(["--idle"], entrypoint: ProbeRunner.containerBinary)
+        let run = Task {
+            try await runner.run(opts, driver: driver, stdio: capture.stdio,
+                                 sandboxReady: { box.sandbox = $0 }, started: { box.process = $0 })
+        }
+        defer { run.cancel() }
+        func end() async {
+            try? await box.process?.signal(SIGKILL)
+            _ = try? await run.value
+            _ = await capture.finish()
+        }
+        guard await capture.waitFor("ready", within: .seconds(120)), let sandbox = box.sandbox else {
+            await end()
+            throw ProbeFailure("the idle container never said ready")
+        }
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        var values: [Double] = []
+        do {
+            for i in 1...runs {
+                progress(i)
+                let started = ContinuousClock.now
+                let process = try await sandbox.exec(ExecProcess(args: ["true"]),
+                                                     stdio: ProcessStdio(stdin: nil, stdout: devNull, stderr: devNull))
+                let status = try await process.wait()
+                guard status.code == 0 else { throw ProbeFailure("exec of true exited \(status.shellStatus)") }
+                values.append(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000)
+            }
+        } catch {
+            await end()
+            throw error
+        }
+        await end()
+        return values
+    }
+
+    /// The baseline: the host's busybox `true`, spawned and waited for.
+    static func hostExec() async throws -> Double {
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        let started = ContinuousClock.now
+        let pid = try ChildProcess.spawn("/bin/busybox", ["true"], stdin: devNull, stdout: devNull, stderr: devNull)
+        let status = ChildProcess.exitStatus(await ChildProcess.wait(pid))
+        guard status.code == 0 else { throw ProbeFailure("busybox true exited \(status.shellStatus)") }
+        return Double((ContinuousClock.now - started) / .microseconds(1)) / 1000
     }
 
     static func throughput(_ s: TimedCapture.Snapshot) throws -> Double {

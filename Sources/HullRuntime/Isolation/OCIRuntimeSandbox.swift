@@ -22,7 +22,7 @@ final class OCIRuntimeSandbox: Sandbox {
         /// Host processes hull reaps: the container's init (runc) or runsc's sandbox and
         /// gofer, and every exec's process (runc) or waiter (runsc).
         var adopted: [pid_t: Task<Int32, Never>] = [:]
-        var terminals: [Int32] = []
+        var terminals: [RuntimeTerminal] = []
         var pumps: [DescriptorPump] = []
         var runtimeLog = ""
         var execCount = 0
@@ -48,7 +48,7 @@ final class OCIRuntimeSandbox: Sandbox {
     /// error and not as container output.
     struct Launched {
         let pid: pid_t
-        let terminal: Int32?
+        let terminal: RuntimeTerminal?
         let output: DescriptorPump?
         let errors: DescriptorPump
     }
@@ -84,7 +84,8 @@ final class OCIRuntimeSandbox: Sandbox {
         let launched = ChildProcess.exitStatus(await ChildProcess.wait(launcher))
         if launched.code != 0 { console?.cancel() }
         let master = await received
-        if let master { state.withLock { $0.terminals.append(master) } }
+        let terminal = master.map(RuntimeTerminal.init)
+        if let terminal { state.withLock { $0.terminals.append(terminal) } }
         guard launched.code == 0 else {
             await relay.waitForEnd(within: .seconds(2))
             throw startFailure(relay.heldText)
@@ -99,11 +100,11 @@ final class OCIRuntimeSandbox: Sandbox {
             if let input = stdio.stdin {
                 _ = DescriptorPump(from: input, to: master, mode: .forward, closeSource: false, name: "hull-tty-in-\(id)")
             }
-            if let consoleSize { setWindowSize(master, WindowSize(rows: consoleSize.height, columns: consoleSize.width)) }
+            if let consoleSize { terminal?.resize(WindowSize(rows: consoleSize.height, columns: consoleSize.width)) }
         } else if console != nil {
             throw RunError.startFailed("\(tool) \(words[0]) did not send the container's terminal")
         }
-        return Launched(pid: pid, terminal: master, output: output, errors: relay)
+        return Launched(pid: pid, terminal: terminal, output: output, errors: relay)
     }
 
     /// Waits for `pids` (children of hull, which is their subreaper) from now on.
@@ -141,11 +142,6 @@ final class OCIRuntimeSandbox: Sandbox {
         if result.status.code != 0 {
             logger.debug("\(tool) \(words.joined(separator: " ")): \(result.output)")
         }
-    }
-
-    func setWindowSize(_ fd: Int32, _ size: WindowSize) {
-        var ws = winsize(ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(fd, UInt(TIOCSWINSZ), &ws)
     }
 
     /// The image's own tool, as root in the container (see `Sandbox.runTool`).
@@ -202,7 +198,7 @@ final class OCIRuntimeSandbox: Sandbox {
             }
         }
         for pump in pumps { await pump.waitForEnd(within: .seconds(2)) }
-        for terminal in terminals { close(terminal) }
+        for terminal in terminals { terminal.close() }
     }
 }
 
@@ -220,7 +216,7 @@ struct OCIRuntimeProcess: ContainerProcess {
     let main: Task<Int32, Never>
     let output: DescriptorPump?
     let errors: DescriptorPump
-    let terminal: Int32?
+    let terminal: RuntimeTerminal?
     let signalling: Signalling
 
     var resumableStream: UInt32? { nil }
@@ -243,8 +239,32 @@ struct OCIRuntimeProcess: ContainerProcess {
     }
 
     func resize(_ size: WindowSize) async throws {
-        guard let terminal else { return }
-        var ws = winsize(ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(terminal, UInt(TIOCSWINSZ), &ws)
+        terminal?.resize(size)
+    }
+}
+
+/// The controlling side of a container's pty (the main process's or an exec's), closed
+/// once, when the sandbox is deleted: not earlier, because the pumps that copy to and from
+/// it may still hold its number, and a reused descriptor number would get their bytes.
+final class RuntimeTerminal: Sendable {
+    private let fd: Mutex<Int32?>
+
+    init(_ fd: Int32) {
+        self.fd = Mutex(fd)
+    }
+
+    func resize(_ size: WindowSize) {
+        fd.withLock { fd in
+            guard let fd else { return }
+            var ws = winsize(ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0)
+            _ = ioctl(fd, UInt(TIOCSWINSZ), &ws)
+        }
+    }
+
+    func close() {
+        fd.withLock { fd in
+            if let open = fd { Glibc.close(open) }
+            fd = nil
+        }
     }
 }

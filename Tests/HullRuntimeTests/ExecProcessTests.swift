@@ -1,0 +1,76 @@
+import Foundation
+import HullProtocol
+@testable import HullRuntime
+import Testing
+
+@Suite("exec processes, bundles kept for a restart, host usage")
+struct ExecProcessTests {
+    let base = RuntimeSpec.Process(
+        terminal: false, user: RuntimeSpec.User(uid: 1000, gid: 100), args: ["sleep", "1000"],
+        env: ["PATH=/bin", "MARK=c", "HOME=/home/u"], cwd: "/work",
+        capabilities: RuntimeSpec.Capabilities(bounding: ["CAP_KILL"], effective: ["CAP_KILL"]), noNewPrivileges: true)
+
+    @Test("an exec takes the container's user, capabilities and settings; its env adds to and replaces by key")
+    func applied() {
+        let exec = ExecProcess(args: ["sh", "-c", "env"], env: ["MARK=x", "WHO=b", "HOME"], cwd: nil)
+        let p = exec.applied(to: base)
+        #expect(p.args == ["sh", "-c", "env"])
+        #expect(p.env == ["PATH=/bin", "MARK=x", "WHO=b", "HOME"])
+        #expect(p.cwd == "/work", "no cwd keeps the container's")
+        #expect(p.user == base.user)
+        #expect(p.capabilities == base.capabilities)
+        #expect(p.noNewPrivileges == true)
+        #expect(p.terminal == false && p.consoleSize == nil)
+    }
+
+    @Test("cwd, user and a terminal with its size")
+    func overrides() {
+        let exec = ExecProcess(args: ["sh"], cwd: "/etc", terminal: true, windowSize: WindowSize(rows: 33, columns: 101),
+                               user: RuntimeSpec.User(uid: 0, gid: 0))
+        let p = exec.applied(to: base)
+        #expect(p.cwd == "/etc")
+        #expect(p.user.uid == 0 && p.user.gid == 0)
+        #expect(p.terminal == true)
+        #expect(p.consoleSize == RuntimeSpec.ConsoleSize(height: 33, width: 101))
+        let empty = ExecProcess(args: ["true"], cwd: "").applied(to: base)
+        #expect(empty.cwd == "/work")
+    }
+
+    @Test("a bundle left by an earlier start is found again; a half one is not")
+    func existingBundle() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-bundle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(OCIBundle.existing(in: dir, form: .directory) == nil, "no config.json")
+        let spec = RuntimeSpec(process: base)
+        try MessageCoding.prettyJSON(spec).write(to: dir.appendingPathComponent("config.json"))
+        #expect(OCIBundle.existing(in: dir, form: .directory) == nil, "no rootfs yet")
+        #expect(OCIBundle.existing(in: dir, form: .disk) == nil, "no overlay yet")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rootfs"), withIntermediateDirectories: true)
+        let found = try #require(OCIBundle.existing(in: dir, form: .directory))
+        #expect(found.spec == spec)
+        #expect(found.rootfs == .directory(dir.appendingPathComponent("rootfs")))
+        try Data().write(to: dir.appendingPathComponent("rootfs.qcow2"))
+        #expect(OCIBundle.existing(in: dir, form: .disk)?.rootfs == .disk(dir.appendingPathComponent("rootfs.qcow2")))
+        try Data("{".utf8).write(to: dir.appendingPathComponent("config.json"))
+        #expect(OCIBundle.existing(in: dir, form: .directory) == nil, "a spoiled config.json is not reused")
+    }
+
+    @Test("/proc/PID/stat: utime + stime after a command name with spaces and parentheses")
+    func statParsing() {
+        let line = "1234 (my (odd) cmd) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 100 1000 50"
+        #expect(HostUsage.parseStat(line) == 325)
+        #expect(HostUsage.parseStat("garbage") == 0)
+        #expect(HostUsage.parseStat("1 (x) S 1") == 0)
+        let me = HostUsage.of([getpid()])
+        #expect(me.residentBytes > 0, "this test process has resident memory")
+    }
+
+    @Test("modes with their own kernel; which drivers outlive hull")
+    func modeFacts() {
+        #expect(IsolationMode.vm.hasOwnKernel && IsolationMode.gvisor.hasOwnKernel && !IsolationMode.process.hasOwnKernel)
+        #expect(OCIRuntime.runsc(platform: .ptrace).signalsExecByInternalPID)
+        #expect(!OCIRuntime.runc.signalsExecByInternalPID)
+        #expect(SandboxError.toolMissing("tar", mode: .process).description.contains("needs `tar` in the container's image"))
+    }
+}
