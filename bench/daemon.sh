@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # hulld, measured beside a baseline in the same run:
-#   1. exec round trip: `hull exec C true` (hull CLI → hulld → agent in the guest → back)
-#      beside `runc exec C true` of a runc container from the same busybox rootfs;
+#   1. exec round trip: `hull exec C true` (hull CLI → hulld → the container → back) for a
+#      container of each isolation mode (vm: agent in the guest; gvisor: runsc exec;
+#      process: runc exec), beside a bare `runc exec C true` of a runc container from the
+#      same busybox rootfs;
 #   2. API throughput of `ps` (GET /v1/containers?all=1) with 50 containers, beside
 #      GET /v1/version on the same keep-alive connection (the HTTP stack's own cost),
 #      and `hull ps -a` wall time.
@@ -18,6 +20,7 @@ hull=$PWD/.build/debug/hull
 hulld=$PWD/.build/debug/hulld
 [ -x "$hull" ] && [ -x "$hulld" ] || { echo "bench: build hull and hulld first (scripts/setup.sh)" >&2; exit 1; }
 command -v runc >/dev/null || hull_install_packages runc
+command -v runsc >/dev/null || hull_install_packages runsc
 
 work=$(mktemp -d /tmp/hull-bench-daemon.XXXXXX)
 chmod 0755 "$work"   # QEMU runs as libvirt-qemu and opens the disks below
@@ -45,10 +48,15 @@ spread() { sort -n | awk '{a[NR]=$1} END {printf "%s..%s", a[1], a[NR]}'; }
 ms() { awk -v ns="$1" 'BEGIN{printf "%.1f", ns/1e6}'; }
 
 # --- exec round trip ------------------------------------------------------------------
-"$hull" run -d --name bench-exec busybox sleep 100000 >/dev/null
-"$hull" exec bench-exec true   # warm-up
-hull_exec=()
-for _ in $(seq "$runs"); do t0=$(now); "$hull" exec bench-exec true; t1=$(now); hull_exec+=($((t1 - t0))); done
+modes="vm gvisor process"
+declare -A hull_exec
+for mode in $modes; do
+  "$hull" run -d --isolation "$mode" --name "bench-exec-$mode" busybox sleep 100000 >/dev/null
+  "$hull" exec "bench-exec-$mode" true   # warm-up
+  samples=()
+  for _ in $(seq "$runs"); do t0=$(now); "$hull" exec "bench-exec-$mode" true; t1=$(now); samples+=($((t1 - t0))); done
+  hull_exec[$mode]="${samples[*]}"
+done
 
 bundle=$work/runc
 mkdir -p "$bundle/rootfs"
@@ -96,12 +104,20 @@ count=$("$hull" ps -a -q | wc -l)
 hull_ps=()
 for _ in $(seq "$runs"); do t0=$(now); "$hull" ps -a >/dev/null; t1=$(now); hull_ps+=($((t1 - t0))); done
 
-he=$(printf '%s\n' "${hull_exec[@]}" | median); re=$(printf '%s\n' "${runc_exec[@]}" | median)
+re=$(printf '%s\n' "${runc_exec[@]}" | median)
 hp=$(printf '%s\n' "${hull_ps[@]}" | median)
-echo "exec round trip, median of $runs (spread in ns: hull $(printf '%s\n' "${hull_exec[@]}" | spread), runc $(printf '%s\n' "${runc_exec[@]}" | spread))"
-printf '  hull exec C true   %8s ms\n' "$(ms "$he")"
-printf '  runc exec C true   %8s ms\n' "$(ms "$re")"
-printf '  ratio hull/runc    %8s\n' "$(awk -v a="$he" -v b="$re" 'BEGIN{printf "%.2f", a/b}')"
+echo "exec round trip, median of $runs (min..max in ms)"
+for mode in $modes; do
+  # shellcheck disable=SC2086
+  he=$(printf '%s\n' ${hull_exec[$mode]} | median)
+  # shellcheck disable=SC2086
+  sp=$(printf '%s\n' ${hull_exec[$mode]} | spread)
+  printf '  hull exec C true (%-7s) %8s ms  (%s)   ratio to bare runc exec %5s\n' "$mode" "$(ms "$he")" \
+    "$(awk -v s="$sp" 'BEGIN{split(s,a,"\\.\\."); printf "%.1f..%.1f", a[1]/1e6, a[2]/1e6}')" \
+    "$(awk -v a="$he" -v b="$re" 'BEGIN{printf "%.2f", a/b}')"
+done
+printf '  runc exec C true (bare)   %8s ms  (%s)\n' "$(ms "$re")" \
+  "$(printf '%s\n' "${runc_exec[@]}" | spread | awk '{split($0,a,"\\.\\."); printf "%.1f..%.1f", a[1]/1e6, a[2]/1e6}')"
 echo "ps API with $count containers (median of 5 rounds of 200 keep-alive requests)"
 printf '  GET /v1/containers?all=1  %6s req/s\n' "$ps_rate"
 printf '  GET /v1/version           %6s req/s\n' "$version_rate"

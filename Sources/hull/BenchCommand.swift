@@ -10,10 +10,11 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Runs each workload --runs times under each mode (vm, gvisor, process) in fresh \
             busybox containers with the probe mounted, and prints a table of medians and \
-            spreads: cold start to first output, stdout throughput, a syscall loop, a file \
-            I/O loop in the container's rootfs and the host memory an idle container costs \
-            (exec latency needs hulld). The probe's loops also run directly on the host as \
-            the baseline. Writes an SVG chart (--chart), and a PNG beside it when \
+            spreads: cold start to first output, exec latency (in one running container, \
+            the way hulld runs `hull exec`), stdout throughput, a syscall loop, a file I/O \
+            loop in the container's rootfs and the host memory an idle container costs. \
+            The probe's loops, a process spawn and the throughput writer also run directly \
+            on the host as the baseline. Writes an SVG chart (--chart), and a PNG beside it when \
             rsvg-convert (librsvg2-bin) is installed.
 
             Example:

@@ -9,7 +9,7 @@ import Logging
 struct HulldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hulld",
-        abstract: "Hull's host service: owns every container's guest and serves the API hull talks to.",
+        abstract: "Hull's host service: owns every detached container (guest, runsc sandbox or runc container) and serves the API hull talks to.",
         discussion: """
             Runs in the foreground (a service manager, or `hull` itself, puts it in the \
             background). Listens on a unix socket, owner-only, serving the HTTP+JSON API in \

@@ -74,3 +74,26 @@ struct ExecProcessTests {
         #expect(SandboxError.toolMissing("tar", mode: .process).description.contains("needs `tar` in the container's image"))
     }
 }
+
+@Suite("hull bench table and chart")
+struct BenchTableTests {
+    @Test("exec latency is reported per mode with its spread; a failed mode says why; the chart draws every column")
+    func execLatencyRow() {
+        var result = IsolationBench.Result()
+        result.columns = ["vm", "gvisor", "process", "host"]
+        result.samples["vm"] = [.execLatency: Samples([70, 60, 80])]
+        result.samples["process"] = [.execLatency: Samples([20, 25, 30]), .coldStart: Samples([100])]
+        result.samples["host"] = [.execLatency: Samples([1.5, 2.5, 2])]
+        result.failures["gvisor"] = "runsc not found: install the Debian package runsc"
+        let table = result.markdown(runs: 3)
+        let row = table.split(separator: "\n").first { $0.contains("exec latency (ms)") } ?? ""
+        #expect(row.contains("70.0 (60.0–80.0)"))
+        #expect(row.contains("25.0 (20.0–30.0)"))
+        #expect(row.contains("2.0 (1.5–2.5)"))
+        #expect(row.contains("failed: runsc not found"))
+        #expect(!table.contains("needs hulld"))
+        let svg = BenchChart.svg(result, title: "t")
+        #expect(svg.contains(">70<") || svg.contains(">70.0<"))
+        #expect(svg.contains(">process<") && svg.contains(">host<"))
+    }
+}

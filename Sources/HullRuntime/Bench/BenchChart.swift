@@ -33,8 +33,7 @@ public enum BenchChart {
             return (column, s)
         }
         guard !bars.isEmpty else {
-            let text = metric == .execLatency ? "needs hulld" : "no data"
-            return out + "<text x=\"\(n(x + width / 2))\" y=\"\(n(y + height / 2))\" text-anchor=\"middle\" font-size=\"14\" fill=\"#888888\">\(text)</text>\n</g>\n"
+            return out + "<text x=\"\(n(x + width / 2))\" y=\"\(n(y + height / 2))\" text-anchor=\"middle\" font-size=\"14\" fill=\"#888888\">no data</text>\n</g>\n"
         }
         let top = bars.map { $0.1.max ?? 0 }.max() ?? 1
         let plotTop = y + 48, plotBottom = y + height - 22, plotHeight = plotBottom - plotTop
@@ -70,8 +69,8 @@ extension IsolationBench.Result {
         var rows = [["metric"] + columns]
         for metric in IsolationBench.Metric.allCases {
             rows.append(["\(metric.rawValue) (\(metric.unit))"] + columns.map { column in
-                if metric == .execLatency && column != "host" { return "needs hulld" }
-                if let failure = failures[column], samples[column]?[metric] == nil, column != "host" || [.syscalls, .fileIO, .throughput].contains(metric) {
+                if let failure = failures[column], samples[column]?[metric] == nil,
+                   column != "host" || [.syscalls, .fileIO, .throughput, .execLatency].contains(metric) {
                     return "failed: \(failure.prefix(60))"
                 }
                 return samples[column]?[metric]?.formatted(decimals: metric == .syscalls || metric == .coldStart ? 0 : 1) ?? "—"
