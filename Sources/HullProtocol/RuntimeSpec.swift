@@ -140,13 +140,19 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         /// cgroup limits (`-m`, `--cpus`). runc and runsc apply them; in a guest the VM's
         /// own size is the limit and the agent ignores them.
         public var resources: Resources?
+        /// The container's own cgroup under runc/runsc (`/hull/<run folder>`): without it
+        /// runc names the cgroup after the container id, so two containers of the same
+        /// name (two HULL_HOMEs, or `hull run --name x` beside hulld's x) would share one,
+        /// and deleting either would kill both (measured). Ignored in a guest.
+        public var cgroupsPath: String?
         public init(namespaces: [Namespace]? = nil, maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil,
-                    sysctl: [String: String]? = nil, resources: Resources? = nil) {
+                    sysctl: [String: String]? = nil, resources: Resources? = nil, cgroupsPath: String? = nil) {
             self.namespaces = namespaces
             self.maskedPaths = maskedPaths
             self.readonlyPaths = readonlyPaths
             self.sysctl = sysctl
             self.resources = resources
+            self.cgroupsPath = cgroupsPath
         }
     }
 

@@ -97,3 +97,30 @@ struct BenchTableTests {
         #expect(svg.contains(">process<") && svg.contains(">host<"))
     }
 }
+
+@Suite("bundles for runc and runsc")
+struct RuntimeBundleTests {
+    @Test("each runc/runsc container gets its own cgroup, named after its run folder")
+    func cgroupPerContainer() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("hull-cg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let source = base.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: source.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: source.appendingPathComponent("etc/passwd"))
+        let paths = HullPaths(home: base.appendingPathComponent("home"))
+        let driver = OCIRuntimeDriver(runtime: .runc, paths: paths, logger: .init(label: "test"))
+        var options = RunOptions()
+        options.rootfs = .directory(source)
+        options.container.command = ["true"]
+        var specs: [RuntimeSpec] = []
+        for name in ["aaaaaaaaaaaa", "bbbbbbbbbbbb"] {
+            let dir = base.appendingPathComponent("run/\(name)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let bundle = try OCIBundle.make(options: options, hostname: "h", driver: driver, in: dir, paths: paths)
+            specs.append(bundle.spec)
+            let written = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: bundle.configURL))
+            #expect(written.linux?.cgroupsPath == "/hull/\(name)")
+        }
+        #expect(specs.map { $0.linux?.cgroupsPath } == ["/hull/aaaaaaaaaaaa", "/hull/bbbbbbbbbbbb"])
+    }
+}

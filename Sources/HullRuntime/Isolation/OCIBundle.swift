@@ -45,6 +45,8 @@ public struct OCIBundle: Sendable {
             // runc and runsc take numeric ids only: names are resolved here, from the
             // image's own files, with the same rules the guest agent applies.
             try resolveUser(in: &spec, accounts: accounts(in: tree))
+            // One cgroup per container, named after its run folder (unique per container).
+            spec.linux?.cgroupsPath = "/hull/\(directory.lastPathComponent)"
         }
         driver.adapt(&spec)
         try MessageCoding.prettyJSON(spec).write(to: directory.appendingPathComponent("config.json"))
