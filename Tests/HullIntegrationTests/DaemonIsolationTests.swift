@@ -178,5 +178,37 @@ extension Integration {
             #expect(try d.hull(["start", "orphan"]).status == 0, "an ended container starts again")
             #expect(try d.hull(["rm", "-f", "orphan", "calm"]).status == 0)
         }
+
+        @Test("12 gvisor and process containers started at once by 4 clients all run and exec; rm -f leaves nothing")
+        func manyAtOnce() throws {
+            try require(.gvisor)
+            try require(.process)
+            let d = try DaemonHarness()
+            let failed = FailureList()
+            DispatchQueue.concurrentPerform(iterations: 4) { client in
+                for n in 0..<3 {
+                    let mode = (client + n) % 2 == 0 ? "process" : "gvisor"
+                    let r = try? d.hull(["run", "-d", "--isolation", mode, "--name", "crowd\(client)-\(n)", "busybox", "sleep", "1000"])
+                    if r?.status != 0 { failed.add("crowd\(client)-\(n) (\(mode)): \(r?.err ?? "no result")") }
+                }
+            }
+            #expect(failed.all.isEmpty, "\(failed.all)")
+            let ids = try d.hull(["ps", "-q", "--no-trunc"]).out.split(separator: "\n").map(String.init)
+            #expect(ids.count == 12)
+            #expect(try d.hull(["ps", "-q", "--filter", "isolation=gvisor"]).out.split(separator: "\n").count == 6)
+            let names = (0..<4).flatMap { c in (0..<3).map { "crowd\(c)-\($0)" } }
+            DispatchQueue.concurrentPerform(iterations: 4) { client in
+                for name in names where name.hasPrefix("crowd\(client)-") {
+                    let r = try? d.hull(["exec", name, "echo", name])
+                    if r?.out != name + "\n" { failed.add("exec in \(name): \(r?.out ?? "") \(r?.err ?? "")") }
+                }
+            }
+            #expect(failed.all.isEmpty, "\(failed.all)")
+            DispatchQueue.concurrentPerform(iterations: 4) { client in
+                _ = try? d.hull(["rm", "-f"] + names.filter { $0.hasPrefix("crowd\(client)-") })
+            }
+            #expect(try d.hull(["ps", "-a", "-q"]).out.isEmpty)
+            for id in ids { #expect(leftovers(d, id: id).isEmpty, "\(id): \(leftovers(d, id: id))") }
+        }
     }
 }
