@@ -250,8 +250,8 @@ public struct StatsResult: Codable, Sendable, Equatable {
     /// Host CPU the container's host processes (QEMU; runsc's sandbox and gofer; runc's
     /// container processes) used over the sampling interval, 100 = one host CPU busy.
     public var cpuPercent: Double
-    /// The container's CPUs: --cpus rounded up (a guest's vCPUs), else 1 in a guest or
-    /// gVisor and the host's count under runc.
+    /// The container's CPUs: --cpus rounded up (a guest's vCPUs), else 1 in a guest and
+    /// the host's count under runsc (its Sentry gets every CPU) and runc.
     public var vcpus: Int
     /// Resident memory of those host processes.
     public var hostMemoryBytes: UInt64

@@ -33,7 +33,7 @@ extension ContainerManager {
             let (t, available) = MeminfoParser.parse(String(decoding: meminfo.stdout, as: UTF8.self))
             if t > 0 { (total, used) = (t, t - min(t, available)) }
         }
-        let cpus = record.request.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .process ? ProcessInfo.processInfo.activeProcessorCount : 1)
+        let cpus = record.request.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .vm ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: cpus, hostMemoryBytes: second.residentBytes,
                            guestMemoryTotalBytes: total, guestMemoryUsedBytes: used)
     }
