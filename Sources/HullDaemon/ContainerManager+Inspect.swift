@@ -2,13 +2,21 @@ import Foundation
 import HullAPI
 import HullRuntime
 
-/// `top`, `stats` and `cp` (archives): answered with the guest's own tools beside the
-/// container, so they work whatever the image holds.
+/// `top`, `stats` and `cp` (archives): answered from outside the container (the guest's
+/// own tools beside it; the runtime's `ps` and the host's /proc), so they work whatever
+/// the image holds — except `cp` under runc/runsc, which uses the image's tar.
 extension ContainerManager {
     static let archiveLimit = 256 << 20
 
     func top(_ reference: String) async throws -> TopResult {
         let (_, running) = try running(reference)
+        do {
+            if let table = try await running.sandbox.processTable() {
+                return TopResult(titles: table.titles, processes: table.rows)
+            }
+        } catch {
+            throw DaemonError.failed("listing the container's processes failed: \(error)")
+        }
         let out = try await GuestHelper(running: running).run(["ps", "-o", "pid,ppid,user,stat,vsz,rss,args"])
         guard out.status == 0 else { throw DaemonError.failed("ps in the guest failed: \(out.stderr)") }
         return TopParser.parse(String(decoding: out.stdout, as: UTF8.self))
@@ -84,13 +92,8 @@ enum ArchivePath {
 
 enum TopParser {
     static func parse(_ text: String) -> TopResult {
-        var lines = text.split(separator: "\n").map(String.init)
-        guard !lines.isEmpty else { return TopResult(titles: [], processes: []) }
-        let titles = lines.removeFirst().split(separator: " ").map(String.init)
-        let processes = lines.map { line -> [String] in
-            let fields = line.split(separator: " ", maxSplits: max(titles.count - 1, 0), omittingEmptySubsequences: true)
-            return fields.map(String.init)
-        }
+        let table = ProcessTable.parse(text)
+        let (titles, processes) = (table.titles, table.rows)
         // Kernel threads (kthreadd, pid 2, and its children) are the guest kernel's own.
         let pid = titles.firstIndex(of: "PID"), ppid = titles.firstIndex(of: "PPID")
         let user = processes.filter { row in

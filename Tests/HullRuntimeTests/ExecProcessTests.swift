@@ -124,3 +124,30 @@ struct RuntimeBundleTests {
         #expect(specs.map { $0.linux?.cgroupsPath } == ["/hull/aaaaaaaaaaaa", "/hull/bbbbbbbbbbbb"])
     }
 }
+
+@Suite("hull top from outside the container")
+struct ProcessTableTests {
+    @Test("runsc's ps table: titles, rows, the last column keeps its spaces")
+    func parse() {
+        let text = """
+            UID       PID       PPID      C         TTY       STIME     TIME      CMD
+            0         1         0         0         ?         08:00     10ms      sh
+            0         5         1         0         ?         08:00     0s        my cmd
+            """
+        let t = ProcessTable.parse(text)
+        #expect(t.titles == ["UID", "PID", "PPID", "C", "TTY", "STIME", "TIME", "CMD"])
+        #expect(t.rows == [["0", "1", "0", "0", "?", "08:00", "10ms", "sh"], ["0", "5", "1", "0", "?", "08:00", "0s", "my cmd"]])
+        #expect(ProcessTable.parse("").rows.isEmpty)
+    }
+
+    @Test("host processes by pid: this one is listed with its parent and command; a gone pid is skipped")
+    func hostRows() {
+        let t = HostProcesses.table([getpid(), 0x3fff_fff0])
+        #expect(t.titles == ["PID", "PPID", "UID", "STAT", "VSZ", "RSS", "COMMAND"])
+        #expect(t.rows.count == 1)
+        #expect(t.rows.first?[0] == "\(getpid())")
+        #expect(t.rows.first?[1] == "\(getppid())")
+        #expect(t.rows.first?[2] == "\(getuid())")
+        #expect(t.rows.first?.last?.isEmpty == false)
+    }
+}

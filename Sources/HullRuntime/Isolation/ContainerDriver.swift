@@ -44,6 +44,9 @@ public protocol Sandbox: Sendable {
     /// the image; under runc/runsc, which have no place outside the container for Hull's
     /// tools, the image's own (`ps`, `tar`, `sh`) inside it — missing ones are reported.
     func runTool(_ argv: [String], cwd: String, stdio: ProcessStdio) async throws -> any ContainerProcess
+    /// The container's processes (`hull top`) as the runtime sees them from outside, so no
+    /// `ps` is needed in the image; nil where `ps` through `runTool` answers it (a guest).
+    func processTable() async throws -> ProcessTable?
     /// Ends the container at once (guest destroyed, runtime container killed); its
     /// process's `wait` then returns. `delete` still has to be called.
     func destroy() async
@@ -70,6 +73,31 @@ public protocol ContainerProcess: Sendable {
 
 extension GuestProcess: ContainerProcess {
     public var resumableStream: UInt32? { stream }
+}
+
+/// `hull top`'s answer: column titles and one row per process.
+public struct ProcessTable: Sendable, Equatable {
+    public var titles: [String]
+    public var rows: [[String]]
+
+    public init(titles: [String], rows: [[String]]) {
+        self.titles = titles
+        self.rows = rows
+    }
+
+    /// A `ps`-style text table: the first line holds the titles; the last column may hold
+    /// spaces (the command).
+    public static func parse(_ text: String) -> ProcessTable {
+        var lines = text.split(separator: "\n").map(String.init)
+        guard !lines.isEmpty else { return ProcessTable(titles: [], rows: []) }
+        let titles = lines.removeFirst().split(separator: " ").map(String.init)
+        let rows = lines.map { line in
+            // The padding before the last column stays with it after maxSplits: trimmed.
+            line.split(separator: " ", maxSplits: max(titles.count - 1, 0), omittingEmptySubsequences: true)
+                .map { String($0.drop { $0 == " " }) }
+        }
+        return ProcessTable(titles: titles, rows: rows)
+    }
 }
 
 /// A process `hull exec` adds to a running container.

@@ -82,3 +82,20 @@ public struct HostUsage: Sendable, Equatable {
         return user + system
     }
 }
+
+extension HostProcesses {
+    /// `hull top` rows for host processes (host pids, as `docker top` shows them): PID,
+    /// PPID, UID, STAT, VSZ and RSS in KiB, COMMAND. Processes gone meanwhile are skipped.
+    public static func table(_ pids: [Int32]) -> ProcessTable {
+        let rows = pids.sorted().compactMap { pid -> [String]? in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                  let process = read(pid) else { return nil }
+            let fields = parseStatus(status)
+            func first(_ key: String) -> String { fields[key]?.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? "0" }
+            let command = process.commandLine.trimmingCharacters(in: .whitespaces)
+            return ["\(pid)", "\(process.parent)", first("Uid"), first("State"), first("VmSize"), first("VmRSS"),
+                    command.isEmpty ? "[\(fields["Name"] ?? "?")]" : command]
+        }
+        return ProcessTable(titles: ["PID", "PPID", "UID", "STAT", "VSZ", "RSS", "COMMAND"], rows: rows)
+    }
+}

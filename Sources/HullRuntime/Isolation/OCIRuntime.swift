@@ -15,6 +15,10 @@ public struct OCIRuntime: Sendable, Equatable {
     /// signalled with `runsc kill --pid`. runc's are host processes, signalled directly.
     public var signalsExecByInternalPID: Bool { mode == .gvisor }
 
+    /// runc's containers are host processes (`runc ps` lists host pids, /proc describes
+    /// them); runsc's live in its Sentry, which only `runsc ps` can list.
+    public var containerProcessesAreHostProcesses: Bool { mode == .process }
+
     /// The executable's path: $PATH first, then the sbin folders a non-login root shell may lack.
     public func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(IsolationError) -> String {
         let dirs = (environment["PATH"] ?? "").split(separator: ":").map(String.init)
