@@ -217,15 +217,23 @@ final class ContainerManager: Sendable {
             if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }
         }
         await running.sandbox.delete()
-        live.withLock { _ = $0.removeValue(forKey: id) }
         if let domain = running.domain { domainEndings.withLock { _ = $0.removeValue(forKey: domain) } }
-        guard var record = try? store.find(id) else { return }
-        record.state = record.state == .removing ? .removing : .exited
-        record.exitCode = code
-        record.exitReason = reason
-        record.finishedAt = Date()
-        record.mainStream = nil
-        try? store.save(record)
+        // The exit is stored before the container leaves `live`: stop (and hulld's own
+        // exit, which waits for that) must find it recorded, or the next hulld would
+        // take it for a container that was running when hulld went away.
+        var stored = try? store.find(id)
+        if var record = stored {
+            record.state = record.state == .removing ? .removing : .exited
+            record.exitCode = code
+            record.exitReason = reason
+            record.finishedAt = Date()
+            record.mainStream = nil
+            try? store.save(record)
+            stored = record
+        }
+        // Only this run's entry: a start after the exit was stored may have put a new one.
+        live.withLock { l in if l[id] === running { l.removeValue(forKey: id) } }
+        guard let record = stored else { return }
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
         wakeWaiters(record)
         if record.request.autoRemove {
