@@ -3,6 +3,7 @@ import Glibc
 import HullAPI
 import HullClient
 import HullRuntime
+import Testing
 
 /// A real hulld for one test: its own HULL_HOME (guest kernel, initramfs and built-in
 /// rootfs linked from the host's), its own socket; stopped, with every container it
@@ -81,6 +82,21 @@ final class DaemonHarness: @unchecked Sendable {
 
     func hull(_ arguments: [String], stdin: Data? = nil) throws -> HullCLI.Result {
         try HullCLI.run(arguments, stdin: stdin, environment: environment)
+    }
+
+    /// `hull exec -it CONTAINER sh` on a real pty of 33x101: the shell's prompt, the
+    /// terminal's size inside, input answered, and the exit status of `exit 6`.
+    func expectInteractiveExec(in container: String) throws {
+        let pty = try PseudoTerminal(rows: 33, columns: 101)
+        let process = try pty.runHull(["exec", "-it", container, "sh"], environment: environment)
+        defer { if process.isRunning { process.terminate() } }
+        try pty.expect("# ", within: 60)
+        pty.send("stty size; echo $((40+2))\r")
+        try pty.expect("33 101")
+        try pty.expect("42")
+        pty.send("exit 6\r")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 6, "exec -it in \(container)")
     }
 
     /// A hull process left running (logs -f, exec), its output collected in the background.

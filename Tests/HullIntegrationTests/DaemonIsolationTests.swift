@@ -121,16 +121,7 @@ extension Integration {
             #expect(copied.status == 0, "\(copied.err)")
             #expect((try? String(contentsOf: out, encoding: .utf8))?.hasPrefix("root:") == true)
 
-            let pty = try PseudoTerminal(rows: 33, columns: 101)
-            let process = try pty.runHull(["exec", "-it", "att", "sh"], environment: d.environment)
-            defer { if process.isRunning { process.terminate() } }
-            try pty.expect("# ", within: 60)
-            pty.send("stty size; echo $((40+2))\r")
-            try pty.expect("33 101")
-            try pty.expect("42")
-            pty.send("exit 6\r")
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 6)
+            try d.expectInteractiveExec(in: "att")
 
             let attached = try d.hull(["attach", "att"], stdin: Data("hello\n".utf8))
             #expect(attached.status == 7, "\(attached.err)")

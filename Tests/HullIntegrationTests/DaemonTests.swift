@@ -64,16 +64,7 @@ extension Integration {
             #expect(try d.hull(["exec", "multi", "no-such-command"]).status == 127)
             #expect(try d.hull(["exec", "multi", "sh", "-c", "kill -9 $$"]).status == 137)
 
-            let pty = try PseudoTerminal(rows: 33, columns: 101)
-            let process = try pty.runHull(["exec", "-it", "multi", "sh"], environment: d.environment)
-            defer { if process.isRunning { process.terminate() } }
-            try pty.expect("# ", within: 60)
-            pty.send("stty size; echo $((40+2))\r")
-            try pty.expect("33 101")
-            try pty.expect("42")
-            pty.send("exit 6\r")
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 6)
+            try d.expectInteractiveExec(in: "multi")
         }
 
         @Test("create, start, attach with stdin, cp in and out, top, stats, restart")

@@ -129,11 +129,11 @@ public struct IsolationBench: Sendable {
     }
 
     func measure(_ metric: Metric, driver: any IsolationDriver) async throws -> Double {
-        let runner = ContainerRunner(paths: paths, logger: logger)
-        let capture = try TimedCapture()
         let probe = ProbeRunner.containerBinary
         switch metric {
         case .coldStart, .throughput, .syscalls, .fileIO:
+            let runner = ContainerRunner(paths: paths, logger: logger)
+            let capture = try TimedCapture()
             let opts: RunOptions
             switch metric {
             case .coldStart: opts = options(["--hello"], entrypoint: probe)
@@ -162,27 +162,12 @@ public struct IsolationBench: Sendable {
                 return try Self.figure(in: capture.text)
             }
         case .idleMemory:
-            let box = SandboxBox()
-            let opts = options(["--idle"], entrypoint: probe)
-            let run = Task {
-                try await runner.run(opts, driver: driver, stdio: capture.stdio,
-                                     sandboxReady: { box.sandbox = $0 }, started: { box.process = $0 })
+            return try await withIdleContainer(driver: driver) { sandbox in
+                try await Task.sleep(for: .milliseconds(500))
+                let kib = HostProcesses.withDescendants(of: sandbox.hostProcessIDs()).reduce(0) { $0 + $1.rssKiB }
+                guard kib > 0 else { throw ProbeFailure("found no host process for the container") }
+                return Double(kib) / 1024
             }
-            defer { run.cancel() }
-            guard await capture.waitFor("ready", within: .seconds(120)) else {
-                try? await box.process?.signal(SIGKILL)
-                _ = try? await run.value
-                _ = await capture.finish()
-                throw ProbeFailure("the idle container never said ready")
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            let roots = box.sandbox?.hostProcessIDs() ?? []
-            let kib = HostProcesses.withDescendants(of: roots).reduce(0) { $0 + $1.rssKiB }
-            try? await box.process?.signal(SIGKILL)
-            _ = try? await run.value
-            _ = await capture.finish()
-            guard kib > 0 else { throw ProbeFailure("found no host process for the container") }
-            return Double(kib) / 1024
         case .execLatency:
             throw ProbeFailure("exec latency is measured by execLatencies, in one container")
         }
@@ -191,6 +176,27 @@ public struct IsolationBench: Sendable {
     /// `runs` execs of `true`, one after the other, in one idle container: milliseconds
     /// from `Sandbox.exec` to the exit status.
     func execLatencies(driver: any IsolationDriver, progress: (Int) -> Void) async throws -> [Double] {
+        try await withIdleContainer(driver: driver) { sandbox in
+            let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+            defer { close(devNull) }
+            var values: [Double] = []
+            for i in 1...runs {
+                progress(i)
+                let started = ContinuousClock.now
+                let process = try await sandbox.exec(ExecProcess(args: ["true"]),
+                                                     stdio: ProcessStdio(stdin: nil, stdout: devNull, stderr: devNull))
+                let status = try await process.wait()
+                guard status.code == 0 else { throw ProbeFailure("exec of true exited \(status.shellStatus)") }
+                values.append(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000)
+            }
+            return values
+        }
+    }
+
+    /// Runs `hull-probe --idle` in a fresh container, calls `body` with its sandbox once
+    /// the probe said ready, then kills the container and waits until it is gone,
+    /// whatever `body` did.
+    func withIdleContainer<T>(driver: any IsolationDriver, _ body: (any Sandbox) async throws -> T) async throws -> T {
         let runner = ContainerRunner(paths: paths, logger: logger)
         let capture = try TimedCapture()
         let box = SandboxBox()
@@ -209,25 +215,14 @@ public struct IsolationBench: Sendable {
             await end()
             throw ProbeFailure("the idle container never said ready")
         }
-        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(devNull) }
-        var values: [Double] = []
         do {
-            for i in 1...runs {
-                progress(i)
-                let started = ContinuousClock.now
-                let process = try await sandbox.exec(ExecProcess(args: ["true"]),
-                                                     stdio: ProcessStdio(stdin: nil, stdout: devNull, stderr: devNull))
-                let status = try await process.wait()
-                guard status.code == 0 else { throw ProbeFailure("exec of true exited \(status.shellStatus)") }
-                values.append(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000)
-            }
+            let result = try await body(sandbox)
+            await end()
+            return result
         } catch {
             await end()
             throw error
         }
-        await end()
-        return values
     }
 
     /// The baseline: the host's busybox `true`, spawned and waited for.

@@ -16,9 +16,17 @@ public enum HostProcesses {
     }
 
     static func read(_ pid: Int32) -> HostProcess? {
+        statusFields(pid).map { process(pid, status: $0) }
+    }
+
+    /// The fields of /proc/PID/status, or nil when the process is gone.
+    static func statusFields(_ pid: Int32) -> [String: String]? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return parseStatus(status)
+    }
+
+    static func process(_ pid: Int32, status fields: [String: String]) -> HostProcess {
         let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
-        let fields = parseStatus(status)
         return HostProcess(pid: pid, parent: Int32(fields["PPid"] ?? "") ?? 0,
                            commandLine: String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self),
                            rssKiB: Int(fields["VmRSS"]?.split(separator: " ").first ?? "") ?? 0)
@@ -88,9 +96,8 @@ extension HostProcesses {
     /// PPID, UID, STAT, VSZ and RSS in KiB, COMMAND. Processes gone meanwhile are skipped.
     public static func table(_ pids: [Int32]) -> ProcessTable {
         let rows = pids.sorted().compactMap { pid -> [String]? in
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  let process = read(pid) else { return nil }
-            let fields = parseStatus(status)
+            guard let fields = statusFields(pid) else { return nil }
+            let process = process(pid, status: fields)
             func first(_ key: String) -> String { fields[key]?.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? "0" }
             let command = process.commandLine.trimmingCharacters(in: .whitespaces)
             return ["\(pid)", "\(process.parent)", first("Uid"), first("State"), first("VmSize"), first("VmRSS"),
