@@ -17,73 +17,32 @@ struct LogReader: Sendable {
     let log: LogFile
     let query: LogQuery
 
+    /// The stream of frames. The starting point is fixed before this returns: with `tail`,
+    /// everything already logged is read now, so output logged after the call (say, the
+    /// answer to stdin a client sends once the response began) is never taken for history.
     func frames() -> AsyncStream<OutputFrame> {
         let (stream, continuation) = AsyncStream.makeStream(of: OutputFrame.self, bufferingPolicy: .bufferingOldest(64))
-        let task = Task {
-            await produce(into: continuation)
+        var cursor = Cursor(log: log)
+        let history = query.tail.map { LogReader.lastLines(cursor.readToEnd(), count: $0) } ?? []
+        let task = Task { [cursor] in
+            var cursor = cursor
+            for record in history where !Task.isCancelled { await emit(record, into: continuation) }
+            await follow(&cursor, into: continuation)
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
 
-    private func produce(into out: AsyncStream<OutputFrame>.Continuation) async {
-        var generations = LogFile.generations(in: log.directory, name: log.name)
-        guard var generation = generations.first else { return }
-        var handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, generation))
-        var pending: [UInt8] = []
-
-        // --tail: read everything present, keep the last N lines, then follow from there.
-        if let tail = query.tail {
-            var records: [LogRecord] = []
-            while true {
-                records += readAvailable(&handle, &pending)
-                guard let next = generations.first(where: { $0 > generation }) else { break }
-                generation = next
-                handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, generation))
-                pending.removeAll()
-            }
-            for record in LogReader.lastLines(records, count: tail) where !Task.isCancelled {
-                await emit(record, into: out)
-            }
-        }
+    private func follow(_ cursor: inout Cursor, into out: AsyncStream<OutputFrame>.Continuation) async {
         while !Task.isCancelled {
             let version = log.version
             let finished = log.isFinished
-            for record in readAvailable(&handle, &pending) { await emit(record, into: out) }
-            generations = LogFile.generations(in: log.directory, name: log.name)
-            if let next = generations.first(where: { $0 > generation }) {
-                generation = next
-                handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, generation))
-                pending.removeAll()
-                continue
-            }
+            for record in cursor.readAvailable() { await emit(record, into: out) }
+            if cursor.moveToNextGeneration() { continue }
             if !query.follow || finished { return }
             await log.waitForChange(after: version)
         }
-    }
-
-    private func readAvailable(_ handle: inout FileHandle?, _ pending: inout [UInt8]) -> [LogRecord] {
-        guard let h = handle, let data = try? h.readToEnd(), !data.isEmpty else { return [] }
-        pending += data
-        var records: [LogRecord] = []
-        var offset = 0
-        parsing: while true {
-            switch LogRecord.parse(pending[offset...]) {
-            case .record(let record, let length):
-                records.append(record)
-                offset += length
-            case .incomplete:
-                break parsing
-            case .damaged:
-                // Never trust a damaged file further: stop reading it.
-                handle = nil
-                pending.removeAll()
-                return records
-            }
-        }
-        pending.removeFirst(offset)
-        return records
     }
 
     private func emit(_ record: LogRecord, into out: AsyncStream<OutputFrame>.Continuation) async {
@@ -139,5 +98,61 @@ struct LogReader: Sendable {
             result.append(record)
         }
         return result.reversed()
+    }
+
+    /// A reading position in a log's generations (files rotated by size), oldest first.
+    struct Cursor: Sendable {
+        let log: LogFile
+        private var generation: Int?
+        private var handle: FileHandle?
+        private var pending: [UInt8] = []
+
+        init(log: LogFile) {
+            self.log = log
+            generation = LogFile.generations(in: log.directory, name: log.name).first
+            if let generation { handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, generation)) }
+        }
+
+        /// Everything logged so far, across generations; the cursor ends at the end.
+        mutating func readToEnd() -> [LogRecord] {
+            var records = readAvailable()
+            while moveToNextGeneration() { records += readAvailable() }
+            return records
+        }
+
+        /// Opens the next newer generation, if one exists.
+        mutating func moveToNextGeneration() -> Bool {
+            let current = generation
+            guard let next = LogFile.generations(in: log.directory, name: log.name)
+                .first(where: { current == nil || $0 > current! }) else { return false }
+            generation = next
+            handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, next))
+            pending.removeAll()
+            return true
+        }
+
+        /// The whole records appended to the current generation since the last read.
+        mutating func readAvailable() -> [LogRecord] {
+            guard let h = handle, let data = try? h.readToEnd(), !data.isEmpty else { return [] }
+            pending += data
+            var records: [LogRecord] = []
+            var offset = 0
+            parsing: while true {
+                switch LogRecord.parse(pending[offset...]) {
+                case .record(let record, let length):
+                    records.append(record)
+                    offset += length
+                case .incomplete:
+                    break parsing
+                case .damaged:
+                    // Never trust a damaged file further: stop reading it.
+                    handle = nil
+                    pending.removeAll()
+                    return records
+                }
+            }
+            pending.removeFirst(offset)
+            return records
+        }
     }
 }

@@ -55,6 +55,31 @@ struct LogFileTests {
         #expect(sizes.allSatisfy { $0 <= 1000 })
     }
 
+    // A reader that takes the reply for history waits for more forever: the limit makes that a failure.
+    @Test("tail=0 starts where the log stood when the stream was made, not when it is first read (attach then stdin)",
+          .timeLimit(.minutes(1)))
+    func tailStartsAtCall() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try LogFile(directory: dir, name: "main")
+        log.append(stream: 1, Array("before\n".utf8))
+        var query = LogQuery()
+        query.tail = 0
+        query.follow = true
+        for round in 0..<50 {
+            let frames = LogReader(log: log, query: query).frames()
+            // Logged at once, before the stream's reader has had any chance to run.
+            log.append(stream: 1, Array("reply \(round)\n".utf8))
+            if round == 49 { log.finish() }
+            var text = ""
+            for await frame in frames {
+                text += String(decoding: frame.payload, as: UTF8.self)
+                if text.hasSuffix("reply \(round)\n") { break }
+            }
+            #expect(text == "reply \(round)\n")
+        }
+    }
+
     @Test("tail counts lines across records; follow waits for more until finished; timestamps prefix lines")
     func tailFollowTimestamps() async throws {
         let dir = try scratch()

@@ -24,9 +24,7 @@ extension Integration {
 
             pty.resize(rows: 40, columns: 120)
             kill(process.processIdentifier, SIGWINCH)
-            Thread.sleep(forTimeInterval: 1)
-            pty.send("stty size\r")
-            try pty.expect("40 120")
+            try pty.ask("stty size\r", until: "40 120")
 
             // Ctrl-C only once the command runs: ash edits lines with ECHO off, so a ^C
             // that arrives while it still reads the line is not echoed. The marker is
@@ -110,6 +108,16 @@ final class PseudoTerminal {
             }
         }
         throw TerminalExpectation(wanted: text, screen: seen)
+    }
+
+    /// Sends `command` until its output shows `text`: for effects that travel asynchronously
+    /// (a window size goes SIGWINCH → hull → the container's terminal), so a loaded host
+    /// only makes the test slower, never wrong.
+    func ask(_ command: String, until text: String, tries: Int = 10) throws {
+        for attempt in 1...tries {
+            send(command)
+            do { return try expect(text, within: 3) } catch where attempt < tries { continue }
+        }
     }
 
     struct TerminalExpectation: Error, CustomStringConvertible {

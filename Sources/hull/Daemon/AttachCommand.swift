@@ -29,10 +29,13 @@ struct AttachCommand: AsyncParsableCommand {
             if let size = terminal?.windowSize() {
                 _ = try? await client.call(.POST, "/v1/containers/\(id)/resize", json: ResizeBody(rows: size.rows, columns: size.columns))
             }
+            // The output stream first: hulld fixes where "new output" begins before it answers,
+            // so whatever the process says in reply to this stdin is not skipped as history.
+            let output = try await client.output("/v1/containers/\(id)/logs?follow=true&tail=0")
             if info.openStdin && !noStdin {
                 Task.detached { try? await client.upload("/v1/containers/\(id)/stdin", from: STDIN_FILENO) }
             }
-            for try await frame in try await client.output("/v1/containers/\(id)/logs?follow=true&tail=0") {
+            for try await frame in output {
                 FrameOutput.write(frame)
             }
             withExtendedLifetime(resizer) {}
