@@ -24,18 +24,9 @@ extension Integration {
 
             pty.resize(rows: 40, columns: 120)
             kill(process.processIdentifier, SIGWINCH)
-            try pty.ask("stty size\r", until: "40 120")
+            try pty.ask("stty size", until: "40 120")
 
-            // Ctrl-C only once the command runs: ash edits lines with ECHO off, so a ^C
-            // that arrives while it still reads the line is not echoed. The marker is
-            // computed so that the echo of the typed line cannot match it.
-            pty.send("echo run$((1+1))ning; sleep 1000\r")
-            try pty.expect("run2ning")
-            Thread.sleep(forTimeInterval: 0.5)
-            pty.send("\u{03}")
-            try pty.expect("^C")
-            pty.send("echo after-interrupt\r")
-            try pty.expect("after-interrupt")
+            try pty.interruptForeground()
 
             pty.send("exit 5\r")
             process.waitUntilExit()
@@ -91,14 +82,16 @@ final class PseudoTerminal {
         _ = text.withCString { write(controller, $0, strlen($0)) }
     }
 
-    /// Reads until `text` appears after what earlier calls consumed.
-    func expect(_ text: String, within seconds: Double = 20) throws {
+    /// Reads until `text` appears after what earlier calls consumed; returns what it consumed.
+    @discardableResult
+    func expect(_ text: String, within seconds: Double = 20) throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date() < deadline {
             if let range = seen.range(of: text) {
+                let consumed = String(seen[..<range.upperBound])
                 seen = String(seen[range.upperBound...])
-                return
+                return consumed
             }
             var pfd = pollfd(fd: controller, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, 200) > 0 {
@@ -110,14 +103,35 @@ final class PseudoTerminal {
         throw TerminalExpectation(wanted: text, screen: seen)
     }
 
-    /// Sends `command` until its output shows `text`: for effects that travel asynchronously
-    /// (a window size goes SIGWINCH → hull → the container's terminal), so a loaded host
-    /// only makes the test slower, never wrong.
-    func ask(_ command: String, until text: String, tries: Int = 10) throws {
+    /// Runs `command` in the shell until its output shows `text`: for effects that travel
+    /// asynchronously (a window size goes SIGWINCH → hull → the container's terminal). Each
+    /// try waits for the command to finish first, so nothing is typed ahead.
+    func ask(_ command: String, until text: String, tries: Int = 20) throws {
         for attempt in 1...tries {
-            send(command)
-            do { return try expect(text, within: 3) } catch where attempt < tries { continue }
+            send("\(command); echo as$((\(attempt)))ked\r")
+            if try expect("as\(attempt)ked").contains(text) { return }
+            Thread.sleep(forTimeInterval: 0.5)
         }
+        throw TerminalExpectation(wanted: text, screen: seen)
+    }
+
+    /// Ctrl-C to a command the shell runs in the foreground, sent only once that command
+    /// is seen answering input (ash edits its own lines with ECHO and ISIG off, so a ^C it
+    /// reads itself is neither echoed nor a signal): the kernel's echo of ^C, and the exit
+    /// status 130 (128 + SIGINT) of the interrupted command. The answer is computed by the
+    /// shell so that the echo of the typed line cannot match it.
+    func interruptForeground() throws {
+        send("sed \"s/ping/P$((1+1))NG/\"\r")
+        try expect("NG/\"")  // the shell's echo of the line: it has read it
+        for attempt in 1...20 {
+            send("ping\r")
+            do { try expect("P2NG", within: 3); break } catch where attempt < 20 { continue }
+        }
+        send("\u{03}")
+        try expect("^C")
+        try expect("# ")  // the prompt again: input typed before it may be discarded
+        send("echo st$((0))atus:$?\r")
+        try expect("st0atus:130")
     }
 
     struct TerminalExpectation: Error, CustomStringConvertible {
