@@ -122,9 +122,9 @@ struct LogReader: Sendable {
 
         /// Opens the next newer generation, if one exists.
         mutating func moveToNextGeneration() -> Bool {
-            let current = generation
+            let current = generation ?? Int.min
             guard let next = LogFile.generations(in: log.directory, name: log.name)
-                .first(where: { current == nil || $0 > current! }) else { return false }
+                .first(where: { $0 > current }) else { return false }
             generation = next
             handle = try? FileHandle(forReadingFrom: LogFile.url(log.directory, log.name, next))
             pending.removeAll()

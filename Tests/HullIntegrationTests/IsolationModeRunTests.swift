@@ -108,28 +108,7 @@ extension Integration {
         @Test("-it: a terminal, its size, resize, Ctrl-C and the exit status", arguments: IsolationMode.allCases)
         func terminal(mode: IsolationMode) throws {
             try require(mode)
-            let pty = try PseudoTerminal(rows: 30, columns: 100)
-            let process = Process()
-            process.executableURL = HullCLI.binary
-            process.arguments = ["run", "--rm", "-it", "--isolation", mode.rawValue, "busybox", "sh"]
-            process.standardInput = pty.child
-            process.standardOutput = pty.child
-            process.standardError = pty.child
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
-
-            try pty.expect("# ", within: 60)
-            pty.send("echo $((6*7))\r")
-            try pty.expect("42")
-            pty.send("stty size\r")
-            try pty.expect("30 100")
-            pty.resize(rows: 40, columns: 120)
-            kill(process.processIdentifier, SIGWINCH)
-            try pty.ask("stty size", until: "40 120")
-            try pty.interruptForeground()
-            pty.send("exit 5\r")
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 5)
+            try PseudoTerminal.expectShellSession(["run", "--rm", "-it", "--isolation", mode.rawValue, "busybox", "sh"])
         }
 
         @Test("the probe reaches the container and tells the modes apart")

@@ -12,25 +12,7 @@ extension Integration {
 
         @Test("echo, window size and resize, Ctrl-C, exit status")
         func interactiveShell() throws {
-            let pty = try PseudoTerminal(rows: 30, columns: 100)
-            let process = try pty.runHull(["run", "--rm", "-it", "busybox", "sh"])
-            defer { if process.isRunning { process.terminate() } }
-
-            try pty.expect("# ", within: 60)
-            pty.send("echo $((6*7))\r")
-            try pty.expect("42")
-            pty.send("stty size\r")
-            try pty.expect("30 100")
-
-            pty.resize(rows: 40, columns: 120)
-            kill(process.processIdentifier, SIGWINCH)
-            try pty.ask("stty size", until: "40 120")
-
-            try pty.interruptForeground()
-
-            pty.send("exit 5\r")
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 5)
+            try PseudoTerminal.expectShellSession(["run", "--rm", "-it", "busybox", "sh"])
         }
     }
 }
@@ -101,6 +83,27 @@ final class PseudoTerminal {
             }
         }
         throw TerminalExpectation(wanted: text, screen: seen)
+    }
+
+    /// `hull ARGUMENTS` (a shell with -it) on a 30x100 pty: the prompt, input answered, the
+    /// size inside, a resize to 40x120 reaching it, Ctrl-C to its foreground command, and
+    /// the exit status of `exit 5`.
+    static func expectShellSession(_ arguments: [String]) throws {
+        let pty = try PseudoTerminal(rows: 30, columns: 100)
+        let process = try pty.runHull(arguments)
+        defer { if process.isRunning { process.terminate() } }
+        try pty.expect("# ", within: 60)
+        pty.send("echo $((6*7))\r")
+        try pty.expect("42")
+        pty.send("stty size\r")
+        try pty.expect("30 100")
+        pty.resize(rows: 40, columns: 120)
+        kill(process.processIdentifier, SIGWINCH)
+        try pty.ask("stty size", until: "40 120")
+        try pty.interruptForeground()
+        pty.send("exit 5\r")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5, "\(arguments)")
     }
 
     /// Runs `command` in the shell until its output shows `text`: for effects that travel
