@@ -4,7 +4,7 @@
 #      container of each isolation mode (vm: agent in the guest; gvisor: runsc exec;
 #      process: runc exec), beside a bare `runc exec C true` of a runc container from the
 #      same busybox rootfs;
-#   2. API throughput of `ps` (GET /v1/containers?all=1) with 50 containers, beside
+#   2. API throughput of `ps` (GET /v1/containers?all=true) with 50 containers, beside
 #      GET /v1/version on the same keep-alive connection (the HTTP stack's own cost),
 #      and `hull ps -a` wall time.
 #
@@ -94,7 +94,7 @@ def rate(target, n=200):
     dt = time.perf_counter() - t0
     s.close()
     return n / dt
-ps = sorted(rate("/v1/containers?all=1") for _ in range(5))[2]
+ps = sorted(rate("/v1/containers?all=true") for _ in range(5))[2]
 version = sorted(rate("/v1/version") for _ in range(5))[2]
 print(f"{ps:.0f} {version:.0f}")
 PY
@@ -119,7 +119,7 @@ done
 printf '  runc exec C true (bare)   %8s ms  (%s)\n' "$(ms "$re")" \
   "$(printf '%s\n' "${runc_exec[@]}" | spread | awk '{split($0,a,"\\.\\."); printf "%.1f..%.1f", a[1]/1e6, a[2]/1e6}')"
 echo "ps API with $count containers (median of 5 rounds of 200 keep-alive requests)"
-printf '  GET /v1/containers?all=1  %6s req/s\n' "$ps_rate"
+printf '  GET /v1/containers?all=true  %6s req/s\n' "$ps_rate"
 printf '  GET /v1/version           %6s req/s\n' "$version_rate"
 printf '  ratio ps/version          %6s\n' "$(awk -v a="$ps_rate" -v b="$version_rate" 'BEGIN{printf "%.2f", a/b}')"
 printf '  hull ps -a (CLI)          %6s ms median\n' "$(ms "$hp")"

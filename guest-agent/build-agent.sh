@@ -41,7 +41,7 @@ linkage=$(LC_ALL=C ldd "$bin" 2>&1 || true)
 grep -qE 'not a dynamic executable|statically linked' <<<"$linkage" \
   || hull_die "$bin is dynamically linked ($linkage); the guest initramfs has no C library"
 
-install -d -m 0755 "$(dirname "$out")"
+install -d -m 0710 "$(dirname "$out")"   # QEMU's group passes through (docs/security.md)
 tmp=$(mktemp "$out.tmp.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 strip -o "$tmp" "$bin"

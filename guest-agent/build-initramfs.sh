@@ -121,7 +121,8 @@ if [ -f "$out" ] && [ "$(cat "$stamp" 2>/dev/null || true)" = "$inputs" ] \
 fi
 
 started=$(hull_now)
-install -d -m 0755 "$HULL_HOME/cache" "$(dirname "$out")"
+install -d -m 0700 "$HULL_HOME/cache"
+install -d -m 0710 "$(dirname "$out")"   # QEMU's group passes through (docs/security.md)
 stage=$(mktemp -d "$HULL_HOME/cache/initramfs-stage.XXXXXX")
 tmp_out=
 cleanup() { rm -rf "$stage" ${tmp_out:+"$tmp_out"}; }

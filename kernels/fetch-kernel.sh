@@ -34,7 +34,8 @@ stamp=$cache/kernel.inputs
 
 hull_lock kernel
 hull_install_packages kmod xz-utils zstd
-install -d -m 0755 "$HULL_HOME" "$cache"
+install -d -m 0710 "$HULL_HOME"   # modes: docs/security.md
+install -d -m 0700 "$cache"
 
 # The module names, without comments and blank lines.
 modules=$(sed -e 's/#.*//' "$modules_list" | tr -s ' \t' '\n\n' | sed '/^$/d')

@@ -40,7 +40,7 @@ hull_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b -
 # (hull_spawn_daemon closes every inherited descriptor).
 hull_lock() {
   local name=$1
-  install -d -m 0755 "$HULL_HOME/cache"
+  install -d -m 0700 "$HULL_HOME/cache"
   exec {HULL_LOCK_FD}>>"$HULL_HOME/cache/$name.lock"
   if ! flock -n "$HULL_LOCK_FD"; then
     hull_say "waiting for another run of $name to finish"

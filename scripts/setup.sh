@@ -40,6 +40,7 @@ packages=(
   gcc libc6-dev                                                  # the static probe (probe/)
   librsvg2-bin                                                   # hull bench: SVG chart → PNG
   python3 python3-yaml                                           # tests: docs/openapi.yaml checks
+  socat                                                          # tests: schemathesis reaches hulld's unix socket over loopback TCP
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
 if [ -z "$missing" ]; then
@@ -48,14 +49,23 @@ else
   hull_install_packages "${packages[@]}"
 fi
 
-# The OpenAPI validator the API tests use (PyPI; Debian 12 has no package of it).
-if python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
-  hull_say "openapi-spec-validator present"
+# The OpenAPI validator the API tests use and schemathesis, the API fuzzer that
+# scripts/api-fuzz.sh runs against hulld (PyPI, pinned; Debian 12 packages neither).
+python_tools=(openapi-spec-validator==0.9.0 pyyaml==6.0.3 schemathesis==4.32.5)
+if python3 - "${python_tools[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for pin in sys.argv[1:]:
+    name, wanted = pin.split("==")
+    if version(name) != wanted: sys.exit(1)
+PY
+then
+  hull_say "python tools present (${python_tools[*]})"
 else
-  hull_say "installing openapi-spec-validator from PyPI"
-  python3 -m pip install --quiet openapi-spec-validator pyyaml 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages openapi-spec-validator pyyaml \
-    || hull_die "could not install openapi-spec-validator (pip install openapi-spec-validator pyyaml)"
+  hull_say "installing ${python_tools[*]} from PyPI"
+  python3 -m pip install --quiet "${python_tools[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "${python_tools[@]}" \
+    || hull_die "could not install ${python_tools[*]} (python3 -m pip install ${python_tools[*]})"
 fi
 
 # --- 2. /dev/kvm ---------------------------------------------------------------------
@@ -112,9 +122,13 @@ else
 fi
 
 # --- 4. the guest ------------------------------------------------------------------------
-install -d -m 0755 "$HULL_HOME"
+# Who may open what under $HULL_HOME (docs/security.md): root, and QEMU's group
+# (libvirt-qemu) only on the way to the guest files; hulld repairs the rest at start.
+qemu_group=$(getent group libvirt-qemu >/dev/null && echo libvirt-qemu || echo root)
+install -d -m 0710 -g "$qemu_group" "$HULL_HOME"
+chgrp "$qemu_group" "$HULL_HOME" && chmod 0710 "$HULL_HOME"
 # QEMU runs as libvirt-qemu and must reach $HULL_HOME through every parent directory.
-dir=$HULL_HOME
+dir=$(dirname "$HULL_HOME")   # $HULL_HOME itself is 0710 with QEMU's group
 while [ "$dir" != / ]; do
   if [ "$(( 8#$(stat -c %a "$dir") & 1 ))" -eq 0 ]; then
     hull_warn "$dir is not searchable by other users: QEMU (user libvirt-qemu) cannot read the guest files under $HULL_HOME; chmod o+x $dir or choose another HULL_HOME"
@@ -144,6 +158,14 @@ fi
 
 probe/build-probe.sh
 guest-agent/build-initramfs.sh --agent "$agent" --probe "$HULL_HOME/probe/hull-probe"
+# The guest files QEMU opens: its group reads them, nobody else (hull and hulld keep
+# them so too; see HomeAccess).
+chgrp "$qemu_group" "$HULL_HOME" && chmod 0710 "$HULL_HOME"
+for d in kernel guest; do chgrp "$qemu_group" "$HULL_HOME/$d" && chmod 0710 "$HULL_HOME/$d"; done
+for f in kernel/vmlinuz guest/initramfs.cpio.gz; do chgrp "$qemu_group" "$HULL_HOME/$f" && chmod 0640 "$HULL_HOME/$f"; done
+# The rest is root's alone (the built-in image's rootfs keeps its own modes, behind 0700).
+chmod -R go-rwx "$HULL_HOME/cache" "$HULL_HOME/kernel/modules"
+chmod go-rwx "$HULL_HOME/images" "$HULL_HOME"/kernel/{config,version} "$HULL_HOME"/guest/{version,hull-agent} 2>/dev/null || true
 
 # --- 5. hull ---------------------------------------------------------------------------
 if [ "${HULL_SKIP_BUILD:-}" = 1 ]; then

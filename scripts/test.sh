@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HULL_SKIP_BUILD=1 scripts/setup.sh
 swift build --build-tests
+# hulld's API against docs/openapi.yaml, fuzzed (issue 18); skipped when the caller picks
+# tests (`scripts/test.sh --filter X`).
+if [ $# -eq 0 ]; then
+  scripts/api-fuzz.sh .build/debug/hulld
+fi
 swift test --skip-build "$@"

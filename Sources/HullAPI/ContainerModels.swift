@@ -1,7 +1,8 @@
 import Foundation
 
 /// Wire types of hulld's HTTP+JSON API (docs/api.md, docs/openapi.yaml). Shared by the
-/// daemon and its client; they carry no behaviour.
+/// daemon and its client; they carry no behaviour but the check of their documented
+/// limits (InputLimits.swift).
 
 /// `POST /v1/containers`: what `hull create` / `hull run -d` ask for. Mirrors `hull run`'s flags.
 public struct CreateContainerRequest: Codable, Sendable, Equatable {

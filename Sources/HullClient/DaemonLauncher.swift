@@ -28,10 +28,18 @@ public enum DaemonLauncher {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        // hulld removes its pid file when it shuts down: one left behind means it crashed
+        // or was killed, which the user should hear about.
+        let crashed = FileManager.default.fileExists(atPath: home.appendingPathComponent("hulld.pid").path)
         try process.run()
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if isAnswering(socketPath) { return }
+            if isAnswering(socketPath) {
+                if crashed {
+                    FileHandle.standardError.write(Data("hull: hulld had stopped without shutting down (a crash or a kill; see \(logURL.path)); started it again\n".utf8))
+                }
+                return
+            }
             if !process.isRunning {
                 throw DaemonClientError(status: nil, message: "hulld exited at once (status \(process.terminationStatus)); see \(logURL.path)")
             }

@@ -17,6 +17,7 @@ struct APIServer {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: RouteGuard(routes: APIRouteTable.all))
         let api = DocumentedRouter(router: router)
         api.get("/v1/version") { _, _ in
             APIResponse.json(VersionInfo(version: HullAPIVersion.daemon, apiVersion: HullAPIVersion.api))
@@ -91,10 +92,7 @@ struct APIServer {
                 query.timestamps = try Query.bool(request, "timestamps") ?? false
                 query.stdout = try Query.bool(request, "stdout") ?? true
                 query.stderr = try Query.bool(request, "stderr") ?? true
-                if let tail = request.uri.queryParameters["tail"], tail != "all" {
-                    guard let n = Int(tail), n >= 0 else { throw DaemonError.badRequest("tail must be a number or \"all\", not \(tail)") }
-                    query.tail = n
-                }
+                query.tail = try Query.tail(request)
                 return APIResponse.stream(try manager.logStream(try Path.id(context), query: query))
             }
         }
@@ -148,11 +146,22 @@ enum Path {
 enum Query {
     static func bool(_ request: Request, _ name: String) throws -> Bool? {
         guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
-        switch value.lowercased() {
-        case "1", "true", "yes", "": return true
-        case "0", "false", "no": return false
-        default: throw DaemonError.badRequest("\(name) must be true or false, not \(value)")
+        // Exactly the document's boolean: what else a client sends is a mistake to report.
+        switch value {
+        case "true": return true
+        case "false": return false
+        default: throw DaemonError.badRequest("\(name) must be true or false, not \"\(value)\"")
         }
+    }
+
+    /// `tail`: "all" (or absent) for every line, else a count of lines (digits; a count
+    /// beyond Int.max is every line too).
+    static func tail(_ request: Request) throws -> Int? {
+        guard let value = request.uri.queryParameters["tail"], value != "all" else { return nil }
+        guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw DaemonError.badRequest("tail must be a number of lines or \"all\", not \"\(value)\"")
+        }
+        return Int(value) ?? Int.max
     }
 
     static func required(_ request: Request, _ name: String) throws -> String {
@@ -162,10 +171,16 @@ enum Query {
         return String(value)
     }
 
-    static func seconds(_ request: Request, _ name: String) throws -> Double? {
+    /// Seconds in 0...limit (a stop's grace: InputLimits.maxStopSeconds).
+    static func seconds(_ request: Request, _ name: String, limit: Double = InputLimits.maxStopSeconds) throws -> Double? {
         guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
-        guard let n = Double(value), n >= 0, n.isFinite else {
+        guard let n = Double(value) else {
             throw DaemonError.badRequest("\(name) must be a number of seconds, not \(value)")
+        }
+        do {
+            try InputCheck.seconds(n, field: name, limit: limit)
+        } catch {
+            throw DaemonError.badRequest(error.description)
         }
         return n
     }

@@ -34,7 +34,9 @@ extension ContainerManager {
         try await Task.sleep(for: .milliseconds(500))
         let second = HostUsage.of(pids)
         let elapsed = (ContinuousClock.now - start) / .milliseconds(1) / 1000
-        let cpu = Double(second.cpuNanoseconds &- first.cpuNanoseconds) / 1e9 / max(elapsed, 0.001) * 100
+        // A process that ended between the samples takes its ticks along: count 0, not a wrap.
+        let cpuUsed = second.cpuNanoseconds >= first.cpuNanoseconds ? second.cpuNanoseconds - first.cpuNanoseconds : 0
+        let cpu = Double(cpuUsed) / 1e9 / max(elapsed, 0.001) * 100
         var total: UInt64?, used: UInt64?
         if running.mode.hasOwnKernel, let meminfo = try? await GuestHelper(running: running).run(["cat", "/proc/meminfo"]),
            meminfo.status == 0 {
@@ -48,8 +50,8 @@ extension ContainerManager {
 
     /// A tar stream of `path` in the container (its last component as the archive's root).
     func archive(_ reference: String, path: String) async throws -> [UInt8] {
+        let (parent, name) = try ArchivePath.split(path)   // a bad request is a 400 before any lookup
         let (_, running) = try running(reference)
-        let (parent, name) = try ArchivePath.split(path)
         let out = try await GuestHelper(running: running).run(["tar", "-cf", "-", name], cwd: parent, limit: Self.archiveLimit)
         guard out.status == 0 else {
             throw DaemonError.notFound("copying \(path) out of the container failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -60,8 +62,8 @@ extension ContainerManager {
     /// Unpacks a tar stream holding one entry at `path` in the container: into it when
     /// it is a directory, else as that name (Docker's `cp` rules, simplified).
     func extract(_ reference: String, path: String, tar: [UInt8]) async throws {
-        let (_, running) = try running(reference)
         let (parent, name) = try ArchivePath.split(path)
+        let (_, running) = try running(reference)
         let script = """
             d=$1
             if [ -d "$d" ]; then cd "$d" && exec tar -xf -; fi
@@ -79,7 +81,10 @@ extension ContainerManager {
 }
 
 enum ArchivePath {
-    /// "/etc/hostname" → ("/etc", "hostname"); "/" and relative paths are refused.
+    /// "/etc/hostname" → ("/etc", "hostname"); "/" and relative paths are refused, as is a
+    /// last component "." or ".." — exactly what `pattern` (docs/openapi.yaml) admits.
+    static let pattern = #"^/(.*/)?(?!\.\.?/*$)[^/]+/*$"#
+
     static func split(_ path: String) throws -> (parent: String, name: String) {
         guard path.hasPrefix("/") else { throw DaemonError.badRequest("the path in the container must be absolute: \(path)") }
         let parts = path.split(separator: "/").map(String.init)
@@ -111,8 +116,10 @@ enum MeminfoParser {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count >= 2, let kib = UInt64(fields[1]) else { continue }
-            if fields[0] == "MemTotal:" { total = kib * 1024 }
-            if fields[0] == "MemAvailable:" { available = kib * 1024 }
+            // The numbers come from inside the container (its own cat under gvisor): saturate.
+            let (bytes, overflow) = kib.multipliedReportingOverflow(by: 1024)
+            if fields[0] == "MemTotal:" { total = overflow ? .max : bytes }
+            if fields[0] == "MemAvailable:" { available = overflow ? .max : bytes }
         }
         return (total, available)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HullAPI
+import HullImages
 import HullLibvirt
 import HullRuntime
 import Hummingbird
@@ -31,6 +32,10 @@ public struct Daemon {
         self.logger = logger
     }
 
+    /// Present while a hulld runs; left behind by one that crashed (HullClient's
+    /// DaemonLauncher says so when it starts the next).
+    public static let pidFileName = "hulld.pid"
+
     public func run() async throws {
         let socket = URL(fileURLWithPath: options.socketPath)
         try FileManager.default.createDirectory(at: socket.deletingLastPathComponent(), withIntermediateDirectories: true,
@@ -39,6 +44,22 @@ public struct Daemon {
         try FileManager.default.createDirectory(at: options.paths.home, withIntermediateDirectories: true)
         let lock = try HomeLock(options.paths.home)
         defer { withExtendedLifetime(lock) {} }
+        // A crash is visible: the pid file of a hulld that did not shut down is still here.
+        let pidFile = options.paths.home.appendingPathComponent(Self.pidFileName)
+        if let previous = try? String(contentsOf: pidFile, encoding: .utf8) {
+            logger.warning("the previous hulld (pid \(previous.trimmingCharacters(in: .whitespacesAndNewlines))) ended without shutting down (a crash or a kill); taking over its containers")
+        }
+        // Written once the socket listens (below), removed on every way out but a crash.
+        defer { unlink(pidFile.path) }
+        // An older install's 0644 specs and 0755 folders, or files copied in by hand.
+        let repaired = HomeAccess.repair(options.paths)
+        for change in repaired {
+            logger.info("repaired a mode under HULL_HOME", metadata: ["change": "\(change)"])
+        }
+        if !repaired.isEmpty {
+            logger.notice("repaired \(repaired.count) modes under HULL_HOME (modes: docs/security.md)",
+                          metadata: ["first": "\(repaired[0])"])
+        }
 
         LibvirtEventLoop.started
         let libvirt = try LibvirtConnection()
@@ -55,6 +76,7 @@ public struct Daemon {
             configuration: .init(address: .unixDomainSocket(path: path), serverName: "hulld"),
             onServerRunning: { _ in
                 chmod(path, 0o600)
+                try? PrivateFile.write(Data("\(getpid())\n".utf8), to: pidFile)
             },
             logger: logger)
         logger.info("hulld listening", metadata: ["socket": "\(path)", "home": "\(options.paths.home.path)",

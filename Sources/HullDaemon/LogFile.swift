@@ -1,4 +1,5 @@
 import Foundation
+import HullImages
 import Synchronization
 
 /// The output log of one process, kept on the host in generations
@@ -28,7 +29,7 @@ final class LogFile: Sendable {
         self.directory = directory
         self.name = name
         self.maxFileBytes = maxFileBytes
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFile.createDirectory(directory)
         let generation = LogFile.generations(in: directory, name: name).last ?? 0
         let url = LogFile.url(directory, name, generation)
         if !FileManager.default.fileExists(atPath: url.path) {
@@ -55,7 +56,9 @@ final class LogFile: Sendable {
                 if record.stream == LogRecord.runStart {
                     offsets = [1: 0, 2: 0]
                 } else {
-                    offsets[record.stream] = record.offset + UInt64(record.payload.count)
+                    // A damaged header's offset must not trap: saturate.
+                    let (end, overflow) = record.offset.addingReportingOverflow(UInt64(record.payload.count))
+                    offsets[record.stream] = overflow ? .max : end
                 }
                 at += length
             }
@@ -73,7 +76,7 @@ final class LogFile: Sendable {
         state.withLock { s in
             s.finished = false
             s.offsets = [1: 0, 2: 0]
-            let marker = LogRecord(stream: LogRecord.runStart, nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9),
+            let marker = LogRecord(stream: LogRecord.runStart, nanoseconds: LogRecord.now(),
                                    payload: []).encoded()
             try? s.handle?.write(contentsOf: marker)
             s.size += marker.count
@@ -88,7 +91,10 @@ final class LogFile: Sendable {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.compactMap { file -> Int? in
             guard file.hasPrefix(name + "."), file.hasSuffix(".log") else { return nil }
-            return Int(file.dropFirst(name.count + 1).dropLast(4))
+            // Generations count up from 0 one rotation at a time; a made-up file name with a
+            // huge number must not make the next rotation overflow.
+            guard let n = Int(file.dropFirst(name.count + 1).dropLast(4)), (0...Int(Int32.max)).contains(n) else { return nil }
+            return n
         }.sorted()
     }
 
@@ -103,7 +109,7 @@ final class LogFile: Sendable {
     /// Appends output; never blocks on readers.
     func append(stream: UInt8, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        let now = LogRecord.now()
         var offset = 0
         var wake: [CheckedContinuation<Void, Never>] = []
         state.withLock { s in
@@ -112,7 +118,7 @@ final class LogFile: Sendable {
                 let streamOffset = s.offsets[stream] ?? 0
                 let record = LogRecord(stream: stream, nanoseconds: now, offset: streamOffset,
                                        payload: Array(bytes[offset..<end])).encoded()
-                s.offsets[stream] = streamOffset + UInt64(end - offset)
+                s.offsets[stream] = streamOffset &+ UInt64(end - offset)
                 offset = end
                 if s.size + record.count > maxFileBytes, s.size > 0 { rotate(&s) }
                 try? s.handle?.write(contentsOf: record)

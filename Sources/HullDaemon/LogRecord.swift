@@ -19,6 +19,12 @@ struct LogRecord: Sendable, Equatable {
 
     var date: Date { Date(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
 
+    /// The wall clock in nanoseconds since 1970; 0 for a clock set before 1970 (never a
+    /// trap on the output threads).
+    static func now() -> UInt64 {
+        UInt64(exactly: (max(Date().timeIntervalSince1970, 0) * 1e9).rounded(.down)) ?? 0
+    }
+
     func encoded() -> [UInt8] {
         var bytes: [UInt8] = [LogRecord.magic, stream, 0, 0]
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { bytes.append(contentsOf: $0) }

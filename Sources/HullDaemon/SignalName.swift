@@ -10,11 +10,32 @@ enum SignalName {
         "VTALRM": SIGVTALRM, "PROF": SIGPROF, "WINCH": SIGWINCH, "IO": SIGIO, "PWR": SIGPWR, "SYS": SIGSYS,
     ]
 
+    /// A number 1-64 (digits only, no leading zero) or a name, optionally with SIG, all in
+    /// upper or all in lower case — exactly what docs/openapi.yaml's `signal` pattern admits
+    /// (`pattern` below; a test holds the two together).
     static func parse(_ text: String) throws -> Int32 {
-        if let n = Int32(text), n > 0, n < 65 { return n }
+        // ASCII only: Unicode case mapping and equivalence would let "kıll" or "\u{212A}ILL"
+        // through, which the document's pattern refuses.
+        guard text.utf8.allSatisfy({ $0 < 0x80 && (isalnum(Int32($0)) != 0) }) else {
+            throw DaemonError.badRequest("unknown signal \"\(text)\": use a name like TERM or SIGTERM, or a number 1-64")
+        }
+        if let first = text.first, first != "0", text.count <= 2, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
+           let n = Int32(text), (1...64).contains(n) {
+            return n
+        }
         var name = text.uppercased()
+        let oneCase = text == name || text == text.lowercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
-        guard let n = table[name] else { throw DaemonError.badRequest("unknown signal \"\(text)\": use a name like TERM or a number 1-64") }
+        guard oneCase, let n = table[name] else {
+            throw DaemonError.badRequest("unknown signal \"\(text)\": use a name like TERM or SIGTERM, or a number 1-64")
+        }
         return n
+    }
+
+    /// The `signal` parameter's pattern in docs/openapi.yaml.
+    static var pattern: String {
+        let names = table.keys.sorted()
+        let upper = names.joined(separator: "|"), lower = names.map { $0.lowercased() }.joined(separator: "|")
+        return "^([1-9]|[1-5][0-9]|6[0-4]|(SIG)?(\(upper))|(sig)?(\(lower)))$"
     }
 }

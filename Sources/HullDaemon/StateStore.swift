@@ -39,6 +39,12 @@ final class StateStore: Sendable {
     init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
+        // Every create request (environment included) is stored here: root's alone, and
+        // SQLite gives its journal the database's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        _ = chmod(path, 0o600)
         db = try DatabaseQueue(path: path, configuration: config)
         try StateStore.migrator.migrate(db)
     }

@@ -52,8 +52,14 @@ public struct BlobStore: Sendable {
     @discardableResult
     func ingest(_ source: URL, expected: Digest?, expectedSize: Int64? = nil, what: String) throws -> (digest: Digest, size: Int64, created: Bool) {
         if let expected, contains(expected) {
-            // Same digest, same content: this store verified it when it came in.
-            return (expected, size(expected) ?? 0, false)
+            // Same digest, same content: this store verified it when it came in. A
+            // descriptor that claims another size for it is lying (a registry or archive
+            // naming a known layer with a made-up size): refuse it, never store the claim.
+            let stored = size(expected) ?? 0
+            if let expectedSize, stored != expectedSize {
+                throw ImageError.sizeMismatch(what, expected: expectedSize, actual: stored)
+            }
+            return (expected, stored, false)
         }
         let partial = temp.path(".blob")
         let input = try RawFile.open(source, flags: O_RDONLY)
@@ -86,7 +92,7 @@ public struct BlobStore: Sendable {
             unlink(partial.path)
             return (digest, hasher.count, false)
         }
-        _ = chmod(partial.path, 0o644)
+        _ = chmod(partial.path, 0o600)   // image configs may carry secrets in ENV: root's alone
         guard rename(partial.path, path(digest).path) == 0 else {
             let code = errno
             unlink(partial.path)
@@ -105,7 +111,7 @@ public struct BlobStore: Sendable {
         guard lstat(file.path, &st) == 0 else { throw ImageError.io("stat \(file.path)", errno) }
         let size = Int64(st.st_size)
         if let expected, size != expected { throw ImageError.sizeMismatch(what, expected: expected, actual: size) }
-        _ = chmod(file.path, 0o644)
+        _ = chmod(file.path, 0o600)
         guard rename(file.path, path(digest).path) == 0 else { throw ImageError.io("rename into \(directory.path)", errno) }
         RawFile.syncDirectory(directory)
         return (digest, size, true)

@@ -15,14 +15,18 @@ public enum Ext4DiskBuilder {
             throw ImageError.notADirectory(tree.path)
         }
         let usage = try measure(tree)
-        let sizeKiB = max(64 * 1024, usage.kib + usage.kib / 3 + 32 * 1024)
+        // du's figures follow the image (sparse files claim any size): bound them so the
+        // sums cannot overflow; mkfs.ext4 refuses sizes this large with its own message.
+        let kib = min(max(usage.kib, 0), 1 << 40), files = min(max(usage.inodes, 0), 1 << 32)
+        let sizeKiB = max(64 * 1024, kib + kib / 3 + 32 * 1024)
         // The default of one inode per 16 KiB runs short for trees of many small files.
-        let inodes = max(16_384, usage.inodes + usage.inodes / 2 + 4096)
+        let inodes = max(16_384, files + files / 2 + 4096)
         try ToolRunner.run("mkfs.ext4", [
             "-q", "-F", "-m", "0", "-N", "\(inodes)", "-L", "hull-rootfs", "-d", tree.path, disk.path, "\(sizeKiB)k",
         ])
-        // QEMU runs as libvirt-qemu; a shared base disk must be readable by it.
-        _ = chmod(disk.path, 0o644)
+        // Root's alone until a guest needs it: the vm driver then gives QEMU's group read
+        // access (HullRuntime's HomeAccess), never the world.
+        _ = chmod(disk.path, 0o600)
     }
 
     /// Extracts `tarball` (any compression GNU tar detects) into `scratch` and builds `disk` from it.

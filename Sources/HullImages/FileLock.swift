@@ -10,7 +10,7 @@ enum FileLock {
     enum Mode { case shared, exclusive }
 
     static func withLock<T>(_ file: URL, _ mode: Mode, _ body: () throws -> T) throws -> T {
-        let fd = file.path.withCString { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        let fd = file.path.withCString { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw ImageError.io("open lock \(file.path)", errno) }
         defer { close(fd) }  // closing releases the lock
         while flock(fd, mode == .exclusive ? LOCK_EX : LOCK_SH) != 0 {

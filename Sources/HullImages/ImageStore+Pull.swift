@@ -44,7 +44,7 @@ extension ImageStore {
     /// A scratch folder on the store's file system for downloads, removed afterwards
     /// whatever happens: a failed pull leaves nothing behind.
     public func withStaging<T>(_ body: (URL) async throws -> T) async throws -> T {
-        try FileManager.default.createDirectory(at: temp.root, withIntermediateDirectories: true)
+        try PrivateFile.createDirectory(temp.root)
         return try await temp.withDirectory(body)
     }
 

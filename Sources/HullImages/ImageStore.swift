@@ -74,7 +74,8 @@ public final class ImageStore: Sendable {
                 let image = try? open(Match(descriptor: entry, name: name))
                 return ImageSummary(
                     name: name, manifestDigest: image?.manifestDigest ?? entry.digest,
-                    size: image.map { $0.manifestSize + $0.manifest.contentSize },
+                    size: image.map { $0.manifestSize.addingReportingOverflow($0.manifest.contentSize) }
+                        .map { $0.overflow ? .max : $0.partialValue },
                     created: image?.config.createdDate,
                     builtin: entry.annotations?[OCIAnnotation.hullBuiltin] != nil)
             }.sorted { a, b in
@@ -172,8 +173,8 @@ public final class ImageStore: Sendable {
     }
 
     func withLock<T>(_ mode: FileLock.Mode, _ body: () throws -> T) throws -> T {
-        try FileManager.default.createDirectory(at: blobs.directory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: temp.root, withIntermediateDirectories: true)
+        try PrivateFile.createDirectory(blobs.directory)
+        try PrivateFile.createDirectory(temp.root)
         return try FileLock.withLock(lockFile, mode) {
             if mode == .exclusive {
                 try ensureLayoutFiles()

@@ -44,5 +44,11 @@ public struct OCIManifest: Codable, Sendable, Equatable {
     public var blobs: [OCIDescriptor] { [config] + layers }
 
     /// Content size: the manifest's blobs as stored (compressed layers count compressed).
-    public var contentSize: Int64 { blobs.reduce(0) { $0 + $1.size } }
+    /// Saturates instead of trapping: the sizes come from registries and archives.
+    public var contentSize: Int64 {
+        blobs.reduce(0) { sum, blob in
+            let (total, overflow) = sum.addingReportingOverflow(blob.size)
+            return overflow ? .max : total
+        }
+    }
 }

@@ -11,7 +11,7 @@ struct RawFile {
 
     static let chunkSize = 1 << 20
 
-    static func open(_ url: URL, flags: Int32, mode: mode_t = 0o644) throws -> RawFile {
+    static func open(_ url: URL, flags: Int32, mode: mode_t = 0o600) throws -> RawFile {
         let fd = url.path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
         guard fd >= 0 else { throw ImageError.io("open \(url.path)", errno) }
         return RawFile(fd: fd, path: url.path)
@@ -74,7 +74,7 @@ struct RawFile {
 
     /// Replaces `destination` with `data` so that readers see the old or the new file, never
     /// a partial one: write a temporary file beside it, fsync, rename, fsync the folder.
-    static func writeAtomically(_ data: Data, to destination: URL, temporary: URL, mode: mode_t = 0o644) throws {
+    static func writeAtomically(_ data: Data, to destination: URL, temporary: URL, mode: mode_t = 0o600) throws {
         let file = try open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         do {
             try file.write(data)

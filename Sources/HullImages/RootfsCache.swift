@@ -31,7 +31,7 @@ public struct RootfsCache: Sendable {
     /// path it is given. `built` says whether this call built it.
     func entry(for manifest: Digest, build: (URL) throws -> Void) throws -> (url: URL, built: Bool) {
         if let entry = cached(manifest) { return (entry, false) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFile.createDirectory(directory)   // disks/: the vm driver grants QEMU's group
         return try FileLock.withLock(directory.appendingPathComponent(".build.lock"), .exclusive) {
             // Another process may have built it while this one waited for the lock.
             if let entry = cached(manifest) { return (entry, false) }

@@ -10,12 +10,12 @@ public enum DomainLifecycleEvent: Sendable, Equatable {
     case other(event: Int32, detail: Int32)
 
     static func from(event: Int32, detail: Int32) -> DomainLifecycleEvent {
-        switch UInt32(event) {
+        switch UInt32(bitPattern: event) {
         case VIR_DOMAIN_EVENT_STARTED.rawValue:
             return .started
         case VIR_DOMAIN_EVENT_STOPPED.rawValue:
             let reason: String
-            switch UInt32(detail) {
+            switch UInt32(bitPattern: detail) {
             case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN.rawValue: reason = "the guest shut down"
             case VIR_DOMAIN_EVENT_STOPPED_DESTROYED.rawValue: reason = "the guest was destroyed (virsh destroy or a host-side kill)"
             case VIR_DOMAIN_EVENT_STOPPED_CRASHED.rawValue: reason = "the guest crashed"

@@ -42,6 +42,11 @@ public struct DomainSpec: Sendable, Equatable {
     /// Stored in the domain's `<metadata>` under Hull's namespace, so guests can be
     /// told apart (and traced back to their container) from libvirt alone.
     public var containerID: String?
+    /// QEMU's user and group as a static DAC label with relabelling off: libvirt then
+    /// chowns none of the guest's files (the kernel, initramfs and base disk are shared by
+    /// every guest and must never belong to one QEMU); Hull gives them the group's modes
+    /// itself (HullRuntime's HomeAccess). nil keeps libvirt's dynamic ownership.
+    public var qemuAccount: DACLabel?
 
     public init(name: String, uuid: UUID? = nil, domainType: DomainType, machine: MachineType = .pc,
                 architecture: String = "x86_64", memoryMiB: Int = 256, vcpus: Int = 1,
@@ -68,6 +73,16 @@ public struct DomainSpec: Sendable, Equatable {
     /// The CPU mode the XML will carry.
     public var effectiveCPUMode: CPUMode? {
         cpuMode ?? (domainType == .kvm ? .hostPassthrough : nil)
+    }
+}
+
+/// A static DAC label: the numeric user and group QEMU runs as.
+public struct DACLabel: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid
+        self.gid = gid
     }
 }
 

@@ -65,6 +65,9 @@ public enum DomainXML {
         }
         x.append("    <memballoon model='none'/>")
         x.append("  </devices>")
+        if let account = spec.qemuAccount {
+            x.append("  <seclabel type='static' model='dac' relabel='no'><label>+\(account.uid):+\(account.gid)</label></seclabel>")
+        }
         x.append("</domain>")
         return x.joined(separator: "\n") + "\n"
     }

@@ -188,10 +188,21 @@ public struct ExitStatus: Codable, Sendable, Equatable {
         self.code = code
         self.signal = signal
     }
-    /// The status a shell (and Docker) reports: the code, or 128 + signal.
+    /// The status a shell (and Docker) reports: the code, or 128 + signal. Total for any
+    /// values (they come from the untrusted guest): a code outside 0...255 or a signal
+    /// outside 1...127 gives 255.
     public var shellStatus: Int32 {
-        if let code { return code }
-        if let signal { return 128 + signal }
+        if let code { return (0...255).contains(code) ? code : 255 }
+        if let signal { return (1...127).contains(signal) ? 128 + signal : 255 }
         return 255
+    }
+
+    /// What a Linux process can end with: exactly one of a code 0...255 or a signal 1...64.
+    public var isPossible: Bool {
+        switch (code, signal) {
+        case (let code?, nil): (0...255).contains(code)
+        case (nil, let signal?): (1...64).contains(signal)
+        default: false
+        }
     }
 }

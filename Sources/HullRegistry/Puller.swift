@@ -63,6 +63,11 @@ public struct Puller: Sendable {
         var pending: [OCIDescriptor] = []
         for layer in descriptors where files[layer.digest] == nil && !pending.contains(where: { $0.digest == layer.digest }) {
             if store.blobs.contains(layer.digest) {
+                // The manifest must name a stored layer by its real size, or the image
+                // would carry the registry's claim (hull image ls sums these sizes).
+                if let stored = store.blobs.size(layer.digest), stored != layer.size {
+                    throw ImageError.sizeMismatch("layer \(layer.digest.short)", expected: layer.size, actual: stored)
+                }
                 progress.set(layer.digest.short, "Already exists")
             } else {
                 pending.append(layer)

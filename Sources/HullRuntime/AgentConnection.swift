@@ -356,6 +356,9 @@ public final class AgentConnection: Sendable {
             let event = try MessageCoding.decodeEvent(frame.payload)
             switch event {
             case .exit(let status):
+                guard status.isPossible else {
+                    throw ProtocolError.unexpectedFrame("exit status no process can have (code \(status.code.map(String.init) ?? "none"), signal \(status.signal.map(String.init) ?? "none"))")
+                }
                 let waiter: CheckedContinuation<ExitStatus, any Error>? = try state.withLock { s in
                     guard var route = s.processes[frame.streamID] else {
                         throw ProtocolError.unexpectedFrame("exit for unknown stream \(frame.streamID)")

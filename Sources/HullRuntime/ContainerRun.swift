@@ -1,4 +1,5 @@
 import Foundation
+import HullImages
 import HullLibvirt
 import HullProtocol
 import Logging
@@ -57,7 +58,7 @@ public struct ContainerRunner: Sendable {
         let id = ContainerID.generate()
         let name = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
-        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        try PrivateFile.createDirectory(runDir)   // a vm driver grants QEMU's group its way in
         defer { try? FileManager.default.removeItem(at: runDir) }
 
         var options = options

@@ -7,6 +7,8 @@ final class CreditGate: @unchecked Sendable {
     private let condition = NSCondition()
     private var available: UInt64
     private var closed = false
+    /// More credit than any window ever outstanding (the agent caps its own the same way).
+    static let maxCredit: UInt64 = 1 << 40
 
     init(initial: UInt32) {
         available = UInt64(initial)
@@ -26,7 +28,8 @@ final class CreditGate: @unchecked Sendable {
 
     func grant(_ bytes: UInt32) {
         condition.lock()
-        available += UInt64(bytes)
+        // The guest chooses the increments; saturate rather than trap on its arithmetic.
+        available = min(available + UInt64(bytes), Self.maxCredit)
         condition.signal()
         condition.unlock()
     }

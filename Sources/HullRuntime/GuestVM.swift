@@ -57,6 +57,7 @@ public final class GuestVM: Sendable {
             ? .vsock(cid: cid)
             : .virtioSerial(socketPath: socket.path, name: ControlTransport.portName)
         spec.containerID = id
+        spec.qemuAccount = HomeAccess.qemuAccount().map { DACLabel(uid: $0.uid, gid: $0.gid) }
         if let rootDisk {
             // The overlay dies with the container: no flushes to the host disk needed.
             spec.disks = [DiskSpec(path: rootDisk.path, format: .qcow2, targetDevice: "vda", cache: .unsafe)]
@@ -73,6 +74,9 @@ public final class GuestVM: Sendable {
             throw GuestBootError(domainName: name, reason: "libvirt could not start it: \(error)",
                                  consoleLog: consoleTail(console))
         }
+        // libvirtd made the channel's socket 0775 and handed QEMU its descriptor: only
+        // hull and hulld (root) connect to the path.
+        if case .virtioSerial(let path, _) = spec.controlChannel { _ = chmod(path, 0o600) }
         do {
             let deadline = started + config.bootTimeout
             let fd = try await transport.connect(deadline: deadline)

@@ -42,6 +42,7 @@ public struct HostReport: Sendable {
         checks.append(Check(name: "isolation probe", status: probeThere ? .ok : .missing,
                             detail: probeThere ? probe.path : "\(probe.path) not found",
                             remedy: probeThere ? nil : "run scripts/setup.sh (probe/build-probe.sh)"))
+        checks.append(homeAccessCheck(paths))
         return HostReport(checks: checks)
     }
 
@@ -80,6 +81,19 @@ public struct HostReport: Sendable {
         return Check(name: "/dev/kvm access", status: .warning,
                      detail: "mode \(String(mode, radix: 8)), group \(group): libvirt re-probes QEMU on every guest start (~50 s each)",
                      remedy: "chgrp kvm /dev/kvm && chmod 0660 /dev/kvm (scripts/setup.sh does this)")
+    }
+
+    /// Containers' specs, logs and credentials live under $HULL_HOME: nothing there may be
+    /// open to other users (docs/security.md); hulld repairs it at start.
+    static func homeAccessCheck(_ paths: HullPaths) -> Check {
+        let open = HomeAccess.worldAccessible(paths, limit: 5)
+        if open.isEmpty {
+            return Check(name: "HULL_HOME access", status: .ok,
+                         detail: "nothing under \(paths.home.path) is open to other users")
+        }
+        return Check(name: "HULL_HOME access", status: .warning,
+                     detail: "open to other users: \(open.joined(separator: ", "))\(open.count == 5 ? ", …" : "")",
+                     remedy: "start hulld (it repairs the modes at start), or chmod o-rwx these")
     }
 
     static func channelCheck() -> Check {

@@ -64,8 +64,13 @@ public enum RuntimeSpecBuilder {
         guard flags.memoryMiB != nil || flags.cpus != nil else { return nil }
         let period: UInt64 = 100_000
         return RuntimeSpec.Resources(
-            memory: flags.memoryMiB.map { RuntimeSpec.Resources.Memory(limit: Int64($0) * 1_048_576) },
-            cpu: flags.cpus.map { RuntimeSpec.Resources.CPU(quota: Int64(($0 * Double(period)).rounded()), period: period) })
+            // Both were range-checked where they entered (InputCheck); clamped again here
+            // so that no value can trap. The kernel refuses quotas under 1 ms.
+            memory: flags.memoryMiB.map { RuntimeSpec.Resources.Memory(limit: Int64(min(max($0, 0), 1 << 30)) << 20) },
+            cpu: flags.cpus.map { cpus in
+                let quota = (min(max(cpus.isNaN ? 1 : cpus, 0), 1024) * Double(period)).rounded()
+                return RuntimeSpec.Resources.CPU(quota: max(Int64(quota), 1_000), period: period)
+            })
     }
 
     /// Docker: --entrypoint replaces the image's Entrypoint and drops its Cmd; arguments

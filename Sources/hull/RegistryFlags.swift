@@ -114,6 +114,7 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         let bytes = try MemorySize.parseBytes(chunkSize)
+        guard bytes >= 64 * 1024 else { throw ValidationError("--chunk-size \(chunkSize) is too small: at least 64k") }
         do {
             let logger = Logger(label: "hull.push")
             let store = ImageStore(home: ImageStore.defaultHome, logger: logger)

@@ -134,23 +134,20 @@ struct RunCommand: AsyncParsableCommand {
         guard ["missing", "always", "never"].contains(pull) else {
             throw ValidationError("--pull must be missing, always or never, not \(pull)")
         }
-        if let accel, !["kvm", "tcg"].contains(accel) {
-            throw ValidationError("--accel must be kvm or tcg, not \(accel)")
+        // The same limits hulld checks (InputLimits), named as flags.
+        let flagged: CreateContainerRequest
+        do {
+            flagged = try request(image: arguments.first ?? "--rootfs", env: [])
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
         }
-        if let cpus, !(cpus > 0 && cpus <= 64) { throw ValidationError("--cpus must be more than 0 and at most 64") }
-        if let bootTimeout, !(bootTimeout > 0) { throw ValidationError("--boot-timeout must be positive") }
-        guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
-        if let memory {
-            let mib = try MemorySize.parseMiB(memory)
-            guard mib >= 16 else { throw ValidationError("--memory \(memory) is too small: at least 16m") }
+        do {
+            try flagged.validate()
+        } catch {
+            throw ValidationError(error.named(CreateRequestFlags.flag(for: error.field)).description)
         }
-        if let name {
-            let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
-            guard allowed, let first = name.first, first.isLetter || first.isNumber, name.count <= 64 else {
-                throw ValidationError("invalid container name \"\(name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
-            }
-        }
-        _ = try noNewPrivileges()
         do {
             try ModeSpecificFlag.check(modeSpecificFlags, for: try isolationMode())
         } catch {
@@ -213,9 +210,13 @@ struct RunCommand: AsyncParsableCommand {
 
     /// These flags as hulld's create request.
     func createRequest() throws -> CreateContainerRequest {
+        try request(image: arguments[0], env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env))
+    }
+
+    private func request(image: String, env: [String]) throws -> CreateContainerRequest {
         CreateContainerRequest(
-            image: arguments[0], command: Array(arguments.dropFirst()), entrypoint: entrypoint,
-            env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env), workdir: workdir, user: user,
+            image: image, command: Array(arguments.dropFirst()), entrypoint: entrypoint,
+            env: env, workdir: workdir, user: user,
             name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
             noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
             cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove,
@@ -272,15 +273,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         flags.cpus = cpus
         options.container = flags
-        options.guest.vcpus = Int((cpus ?? 1).rounded(.up))
+        options.guest.vcpus = InputLimits.vcpus(for: cpus ?? 1)
         options.guest.accelerationOverride = accel
-        options.guest.bootTimeout = .milliseconds(Int64((bootTimeout ?? 30) * 1000))
+        options.guest.bootTimeout = InputLimits.duration(seconds: bootTimeout ?? 30, limit: InputLimits.maxBootSeconds)
         options.guest.extraKernelArgs = kernelArgs
 
         let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
         options.windowSize = terminal?.windowSize()
         let signals = SignalForwarder(forwardInterrupts: terminal == nil,
-                                      grace: .milliseconds(Int64(stopTimeout * 1000)))
+                                      grace: InputLimits.duration(seconds: stopTimeout, limit: InputLimits.maxStopSeconds))
         let status: ExitStatus
         do {
             terminal?.enterRaw()

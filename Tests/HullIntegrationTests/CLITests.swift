@@ -29,6 +29,26 @@ extension Integration {
             #expect(HullCLI.runDirectories() == before)
         }
     
+        // Issue 18: numbers that once crashed hull (an Int64 conversion trap) are refused
+        // with exit 64, naming the flag and its range.
+        @Test("numbers out of range: exit 64 naming the flag, never a crash", arguments: [
+            (["run", "--rm", "--boot-timeout", "1e16", "busybox", "true"], "--boot-timeout must be more than 0 and at most 3600"),
+            (["run", "--rm", "--boot-timeout", "inf", "busybox", "true"], "--boot-timeout must be"),
+            (["run", "--rm", "--stop-timeout", "1e16", "busybox", "true"], "--stop-timeout must be at least 0 and at most 86400"),
+            (["run", "--rm", "--stop-timeout", "nan", "busybox", "true"], "--stop-timeout must be"),
+            (["run", "--rm", "--cpus", "1e308", "busybox", "true"], "--cpus must be more than 0 and at most 64"),
+            (["run", "--rm", "--memory", "2000g", "busybox", "true"], "--memory must be at least 16 and at most 1048576"),
+            (["stop", "-t", "1e16", "x"], "--time must be at least 0 and at most 86400"),
+            (["restart", "-t", "1e16", "x"], "--time must be at least 0 and at most 86400"),
+        ])
+        func outOfRange(args: [String], message: String) throws {
+            let before = HullCLI.runDirectories()
+            let r = try HullCLI.run(args, environment: ["HULL_NO_AUTOSTART": "1"])
+            #expect(r.status == 64, "\(args): \(r.status) \(r.err)")
+            #expect(r.err.contains(message), "\(args): \(r.err)")
+            #expect(HullCLI.runDirectories() == before)
+        }
+
         @Test("an unknown image is a clear error")
         func unknownImage() throws {
             let r = try HullCLI.run(["run", "--rm", "nosuchimage", "true"])

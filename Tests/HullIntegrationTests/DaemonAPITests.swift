@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HullAPI
 import HullClient
 @testable import HullDaemon
@@ -52,12 +53,20 @@ extension Integration {
                 (.POST, "/v1/containers", "{}", 400, "\"image\" is missing"),
                 (.POST, "/v1/containers", #"{"image": 5}"#, 400, "image must be"),
                 (.POST, "/v1/containers", #"{"image": "busybox", "tty": "yes"}"#, 400, "tty must be"),
-                (.POST, "/v1/containers", #"{"image": "busybox", "name": "../x"}"#, 400, "invalid container name"),
-                (.POST, "/v1/containers", #"{"image": "busybox", "memoryMiB": 1}"#, 400, "too small"),
-                (.POST, "/v1/containers", #"{"image": "busybox", "accel": "warp"}"#, 400, "kvm or tcg"),
+                (.POST, "/v1/containers", #"{"image": ""}"#, 400, "image must not be empty"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "name": "../x"}"#, 400, "name must match"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memoryMiB": 1}"#, 400, "memoryMiB must be at least 16"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "accel": "warp"}"#, 400, "accel must be kvm, tcg"),
+                // Numbers that once crashed hulld (issue 18): each is a 400 naming the field.
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "vm", "bootTimeout": 1e16}"#, 400,
+                 "bootTimeout must be more than 0 and at most 3600"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memoryMiB": 9223372036854775807}"#, 400, "memoryMiB must be"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "cpus": 1e308}"#, 400, "cpus must be"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "stopTimeout": 1e16}"#, 400, "stopTimeout must be"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memoryMiB": 1e300}"#, 400, "bad request body"),
                 (.POST, "/v1/containers", #"{"image": "no-such-image"}"#, 404, "no-such-image"),
                 (.GET, "/v1/containers?all=maybe", nil, 400, "all must be true or false"),
-                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "chroot"}"#, 400, "unknown isolation mode"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "chroot"}"#, 400, "isolation must be vm, gvisor, process"),
                 (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "process", "accel": "tcg"}"#, 400,
                  "--accel cannot be honoured with --isolation process"),
                 (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "gvisor", "bootTimeout": 5}"#, 400,
@@ -84,20 +93,64 @@ extension Integration {
                 let r = try await failure(d, method, "/v1/containers/idle/\(path)", body: body.map { Data($0.utf8) })
                 #expect(r.0 == 409 && r.1.contains("not running"), "\(path): \(r)")
             }
-            for (path, text) in [("logs?tail=abc", "tail must be"), ("stop?timeout=-1", "timeout must be"),
-                                 ("kill?signal=NOPE", "unknown signal"), ("archive", "path is required")] {
+            for (path, text) in [("logs?tail=abc", "tail must be"), ("logs?tail=", "tail must be"), ("logs?tail=%2B5", "tail must be"),
+                                 ("stop?timeout=-1", "timeout must be"), ("stop?timeout=1e16", "at most 86400"),
+                                 ("restart?timeout=inf", "timeout must be"), ("kill?signal=NOPE", "unknown signal"),
+                                 ("kill?signal=", "unknown signal"), ("kill?signal=%2B9", "unknown signal"),
+                                 ("archive", "path is required"), ("archive?path=etc", "must be absolute"),
+                                 ("archive?path=/", "name a file"), ("logs?follow=yes", "follow must be true or false")] {
                 let method: HTTPMethod = path.hasPrefix("logs") || path.hasPrefix("archive") ? .GET : .POST
                 let r = try await failure(d, method, "/v1/containers/idle/\(path)")
                 #expect(r.0 == 400 && r.1.contains(text), "\(path): \(r)")
             }
             let exec = try await failure(d, .POST, "/v1/containers/idle/exec", body: Data(#"{"command": "ls"}"#.utf8))
             #expect(exec.0 == 400, "\(exec)")
+            let rows = try await failure(d, .POST, "/v1/containers/idle/resize", body: Data(#"{"rows": 70000, "columns": 1}"#.utf8))
+            #expect(rows.0 == 400, "\(rows)")
+            let kill = try await failure(d, .POST, "/v1/containers/idle/kill?signal=term")
+            #expect(kill.0 == 409, "lower-case names are signals too: \(kill)")
             let logs = try await d.client.call(.GET, "/v1/containers/idle/logs")
             #expect(logs.isEmpty)
             // By id prefix, then removed.
             _ = try await d.client.call(.DELETE, "/v1/containers/\(created.id.prefix(8))")
             let gone = try await failure(d, .GET, "/v1/containers/idle")
             #expect(gone.0 == 404)
+            let version = try await d.client.call(.GET, "/v1/version", expecting: VersionInfo.self)
+            #expect(version.apiVersion == "v1")
+        }
+
+        @Test("a crashed hulld is visible: hull says it starts it again, the next hulld logs it")
+        func crashIsVisible() throws {
+            let d = try DaemonHarness()
+            d.kill9()
+            var environment = d.environment
+            environment.removeValue(forKey: "HULL_NO_AUTOSTART")
+            let ps = try HullCLI.run(["ps"], environment: environment)
+            #expect(ps.status == 0, "\(ps.err)")
+            #expect(ps.err.contains("hulld had stopped without shutting down"), "\(ps.err)")
+            #expect(d.logTail.contains("ended without shutting down"), "\(d.logTail)")
+            // The hulld hull started: a clean stop removes its pid file, so no warning next time.
+            let pidFile = d.home.appendingPathComponent("hulld.pid")
+            let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(20)
+            while FileManager.default.fileExists(atPath: pidFile.path), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(!FileManager.default.fileExists(atPath: pidFile.path))
+        }
+
+        @Test("methods a path does not have: 405 with Allow; unknown paths: a JSON 404")
+        func methodNotAllowed() async throws {
+            let d = try DaemonHarness()
+            for (method, path, allow) in [("PUT", "/v1/version", "GET"), ("PATCH", "/v1/containers/x", "DELETE, GET"),
+                                          ("GET", "/v1/containers/x/start", "POST"), ("DELETE", "/v1/containers", "GET, POST"),
+                                          ("QUERY", "/v1/exec/x/wait", "POST"), ("HEAD", "/v1/containers/x/archive", "GET, PUT")] {
+                let (status, headers, body) = try RawHTTP.send(socket: d.socket, method: method, path: path)
+                #expect(status == 405, "\(method) \(path): \(status) \(body)")
+                #expect(headers["allow"] == allow, "\(method) \(path): \(headers)")
+                if method != "HEAD" { #expect(body.contains("not allowed"), "\(method) \(path): \(body)") }
+            }
+            let (status, headers, body) = try RawHTTP.send(socket: d.socket, method: "GET", path: "/v2/nothing")
+            #expect(status == 404 && headers["content-type"] == "application/json" && body.contains("no such API path"), "\(status) \(body)")
             let version = try await d.client.call(.GET, "/v1/version", expecting: VersionInfo.self)
             #expect(version.apiVersion == "v1")
         }

@@ -123,6 +123,18 @@ struct DomainXMLTests {
         #expect(try doc.nodes(forXPath: "/domain/devices/vsock").isEmpty)
     }
 
+    /// Issue 19: libvirt relabels nothing; QEMU runs as the given account.
+    @Test func staticDACLabelWithoutRelabelling() throws {
+        var spec = Self.baseSpec()
+        #expect(try Self.parse(DomainXML.render(spec)).nodes(forXPath: "/domain/seclabel").isEmpty)
+        spec.qemuAccount = DACLabel(uid: 64055, gid: 64056)
+        let doc = try Self.parse(DomainXML.render(spec))
+        #expect(try Self.values(doc, "/domain/seclabel/@type") == ["static"])
+        #expect(try Self.values(doc, "/domain/seclabel/@model") == ["dac"])
+        #expect(try Self.values(doc, "/domain/seclabel/@relabel") == ["no"])
+        #expect(try Self.values(doc, "/domain/seclabel/label") == ["+64055:+64056"])
+    }
+
     @Test func vsockChannelWithAutomaticAndFixedCID() throws {
         var spec = Self.baseSpec()
         spec.controlChannel = .vsock(cid: nil)

@@ -69,10 +69,12 @@ public struct HostUsage: Sendable, Equatable {
         let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         var cpu: UInt64 = 0
         for p in processes {
-            cpu += cpuTicks(pid: p.pid)
+            cpu &+= cpuTicks(pid: p.pid)
         }
-        return HostUsage(cpuNanoseconds: cpu * 1_000_000_000 / ticks,
-                         residentBytes: processes.reduce(0) { $0 + UInt64(max($1.rssKiB, 0)) * 1024 })
+        // Split so a long-lived, many-CPU guest (years of CPU ticks) cannot overflow.
+        let nanoseconds = (cpu / ticks) &* 1_000_000_000 &+ (cpu % ticks) * 1_000_000_000 / ticks
+        return HostUsage(cpuNanoseconds: nanoseconds,
+                         residentBytes: processes.reduce(0) { $0 &+ UInt64(max($1.rssKiB, 0)) &* 1024 })
     }
 
     /// utime + stime of /proc/PID/stat (fields 14 and 15, counted after the command's

@@ -49,7 +49,7 @@ public struct OCIBundle: Sendable {
             spec.linux?.cgroupsPath = "/hull/\(directory.lastPathComponent)"
         }
         driver.adapt(&spec)
-        try MessageCoding.prettyJSON(spec).write(to: directory.appendingPathComponent("config.json"))
+        try PrivateFile.write(MessageCoding.prettyJSON(spec), to: directory.appendingPathComponent("config.json"))
         return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HullImages
 import Glibc
 import HullProtocol
 
@@ -13,7 +14,7 @@ extension OCIRuntimeSandbox {
         let name = "exec-\(number)"
         let spec = process.applied(to: bundle.spec.process)
         let file = bundle.directory.appendingPathComponent("\(name).json")
-        try MessageCoding.prettyJSON(spec).write(to: file)
+        try PrivateFile.write(MessageCoding.prettyJSON(spec), to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let internalFile = bundle.directory.appendingPathComponent("\(name).internal-pid").path
         var words = ["exec", "--detach", "--process", file.path]

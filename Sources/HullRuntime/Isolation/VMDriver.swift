@@ -35,6 +35,10 @@ public struct VMDriver: IsolationDriver {
             preconditionFailure("a guest boots from a disk; the bundle was made for another form")
         }
         let image = try GuestImage.locate(paths)
+        // libvirt relabels nothing (DomainSpec.qemuAccount): QEMU reaches exactly the
+        // shared guest files and this guest's own disks, through its group.
+        HomeAccess.grantGuestFiles(paths)
+        HomeAccess.grantRunDirectory(bundle.directory)
         let libvirt = try LibvirtConnection()
         let vm = try await GuestVM.boot(id: name, config: guest, rootDisk: overlay, image: image,
                                         runDirectory: bundle.directory, libvirt: libvirt, logger: logger,

@@ -25,7 +25,7 @@ struct StopCommand: AsyncParsableCommand {
     @Argument(help: "Container names or ids.") var containers: [String]
 
     func validate() throws {
-        if let time, !(time >= 0) { throw ValidationError("--time must not be negative") }
+        try checkStopTime(time)
     }
 
     func run() async throws {
@@ -39,6 +39,10 @@ struct RestartCommand: AsyncParsableCommand {
     @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait for the stop before killing.")
     var time: Double?
     @Argument(help: "Container names or ids.") var containers: [String]
+
+    func validate() throws {
+        try checkStopTime(time)
+    }
 
     func run() async throws {
         try await forEach(containers, daemon: daemon, .POST, "restart" + (time.map { "?timeout=\($0)" } ?? ""))
@@ -54,7 +58,9 @@ struct KillCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await daemon.client()
-        let encoded = signal.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? signal
+        // Any case, as Docker takes it; hulld's API takes one case.
+        let name = signal.uppercased()
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
         try await reportingErrors {
             for c in containers {
                 _ = try await client.call(.POST, "/v1/containers/\(try pathComponent(c))/kill?signal=\(encoded)")
@@ -109,5 +115,15 @@ func forEach(_ containers: [String], daemon: DaemonOptions, _ method: HTTPMethod
             _ = try await client.call(method, "/v1/containers/\(try pathComponent(c))/\(action)")
             print(c)
         }
+    }
+}
+
+/// `-t/--time` of stop and restart: the limits of hulld's `timeout` (InputLimits).
+private func checkStopTime(_ time: Double?) throws {
+    guard let time else { return }
+    do {
+        try InputCheck.seconds(time, field: "--time", limit: InputLimits.maxStopSeconds)
+    } catch {
+        throw ValidationError(error.description)
     }
 }

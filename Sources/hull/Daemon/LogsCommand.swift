@@ -25,7 +25,9 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await daemon.client()
         try await reportingErrors {
-            let path = "/v1/containers/\(try pathComponent(container))/logs?follow=\(follow)&timestamps=\(timestamps)&tail=\(tail)"
+            // hulld takes digits or "all": "+5" goes as "5".
+            let lines = tail == "all" ? "all" : Int(tail).map { String($0) } ?? tail
+            let path = "/v1/containers/\(try pathComponent(container))/logs?follow=\(follow)&timestamps=\(timestamps)&tail=\(lines)"
             for try await frame in try await client.output(path) {
                 FrameOutput.write(frame)
             }
