@@ -40,6 +40,7 @@ packages=(
   gcc libc6-dev                                                  # the static probe (probe/)
   librsvg2-bin                                                   # hull bench: SVG chart → PNG
   python3 python3-yaml                                           # tests: docs/openapi.yaml checks
+  tini                                                           # a subreaper for libvirtd without a service manager
   socat                                                          # tests: schemathesis reaches hulld's unix socket over loopback TCP
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
@@ -105,8 +106,12 @@ else
   else
     # No service manager: run the daemons ourselves, as `systemctl start` would.
     hull_process_running virtlogd || hull_spawn_daemon "$daemon_log" virtlogd -d || true
-    hull_process_running libvirtd || hull_spawn_daemon "$daemon_log" libvirtd -d || true
-    how="virtlogd -d; libvirtd -d"
+    # libvirtd in the foreground under `tini -s`, a subreaper: libvirt daemonizes each QEMU,
+    # which then belongs to the nearest subreaper. Without one it is PID 1's, and PID 1
+    # here reaps orphans only every ~2 s while libvirt waits for the reap before a
+    # destroyed guest counts as gone: ~1.2 s per guest teardown (docs/bench.md).
+    hull_process_running libvirtd || hull_spawn_daemon "$daemon_log" setsid -f tini -s -- libvirtd || true
+    how="virtlogd -d; setsid -f tini -s -- libvirtd"
   fi
   deadline=$((SECONDS + 30))
   until libvirt_answers; do
