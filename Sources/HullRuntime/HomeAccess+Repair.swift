@@ -65,12 +65,14 @@ extension HomeAccess {
     public static func worldAccessible(_ paths: HullPaths, limit: Int = 20) -> [String] {
         var found: [String] = []
         var traversable: Set<[Substring]> = []   // folders others may pass through, from / on
-        let home = paths.home.resolvingSymlinksInPath()
-        let homeReachable = home.deletingLastPathComponent().pathComponents.indices.allSatisfy { i in
-            let prefix = NSString.path(withComponents: Array(home.deletingLastPathComponent().pathComponents.prefix(i + 1)))
+        // Others reach $HULL_HOME only when every folder above it lets them through.
+        var homeReachable = true
+        var folder = paths.home.resolvingSymlinksInPath()
+        repeat {
+            folder.deleteLastPathComponent()
             var st = stat()
-            return stat(prefix, &st) == 0 && st.st_mode & 0o001 != 0
-        }
+            if stat(folder.path, &st) != 0 || st.st_mode & 0o001 == 0 { homeReachable = false }
+        } while homeReachable && folder.path != "/"
         walk(paths.home) { relative, path, st in
             guard found.count < limit, relative.first != "probe" else { return }
             let parentPasses = relative.isEmpty ? homeReachable : traversable.contains(Array(relative.dropLast()))
