@@ -4,6 +4,8 @@ They keep the run bounded without hiding anything from the checks: a value the s
 allows is only ever replaced by another value the schema allows, so a positive case stays
 positive and a negative one stays negative.
 """
+import sys
+
 import schemathesis
 
 # Archives are bytes like any other binary body.
@@ -16,35 +18,45 @@ def _valid_seconds(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 86400
 
 
-@schemathesis.hook
-def map_body(context, body):
+def _capped_query_seconds(value):
+    # A query value may come as a number or already as its text.
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return str(MAX_GRACE) if 0 <= number <= 86400 and number > MAX_GRACE else value
+    return min(value, MAX_GRACE) if _valid_seconds(value) else value
+
+
+def _bound(case):
+    # Every phase (examples, coverage, fuzzing) passes here just before its request goes
+    # out, so boundary values from the coverage phase are bounded too.
+    op = case.operation
+    path = op.path
+    method = op.method.upper()
     # Containers the fuzzer creates may ignore SIGTERM (a shell as PID 1 does): a short
     # stopTimeout keeps every later stop/restart of them short.
-    op = context.operation
-    if op is not None and op.method.upper() == "POST" and op.path == "/v1/containers" and isinstance(body, dict):
-        if _valid_seconds(body.get("stopTimeout")):
-            body["stopTimeout"] = min(body["stopTimeout"], MAX_GRACE)
-    return body
+    if method == "POST" and path == "/v1/containers" and isinstance(case.body, dict):
+        if _valid_seconds(case.body.get("stopTimeout")):
+            case.body["stopTimeout"] = min(case.body["stopTimeout"], MAX_GRACE)
+    query = case.query
+    if not isinstance(query, dict):
+        return
+    if path.endswith("/stop") or path.endswith("/restart"):
+        if "timeout" in query:
+            query["timeout"] = _capped_query_seconds(query["timeout"])
+    # Following a process that never ends answers only when it ends: read what is there.
+    if path.endswith("/logs") and query.get("follow") is True:
+        query["follow"] = False
+
+
+_TRACE = __import__("os").environ.get("HULL_FUZZ_TRACE")
 
 
 @schemathesis.hook
-def map_query(context, query):
-    op = context.operation
-    if op is None or not isinstance(query, dict):
-        return query
-    if op.path.endswith("/stop") or op.path.endswith("/restart"):
-        if _valid_seconds(query.get("timeout")):
-            query["timeout"] = min(query["timeout"], MAX_GRACE)
-    # Following a process that never ends answers only when it ends: read what is there.
-    if op.path.endswith("/logs") and query.get("follow") is True:
-        query["follow"] = False
-    return query
-
-
-if __import__("os").environ.get("HULL_FUZZ_TRACE"):
-    import sys
-
-    @schemathesis.hook
-    def before_call(context, case, kwargs):
+def before_call(context, case, kwargs):
+    _bound(case)
+    if _TRACE:
         # Which request a stuck run is waiting for (HULL_FUZZ_TRACE=1).
         print(f"-> {case.method} {case.formatted_path} {case.query} {str(case.body)[:200]}", file=sys.stderr, flush=True)
