@@ -34,7 +34,9 @@ cleanup() {
   [ -n "$bridge_pid" ] && kill "$bridge_pid" 2>/dev/null || true
   if [ -n "$hulld_pid" ] && kill -0 "$hulld_pid" 2>/dev/null; then
     kill -TERM "$hulld_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$hulld_pid" 2>/dev/null || break; sleep 0.1; done
+    # hulld stops its gvisor/process containers first (each up to its stop timeout);
+    # killed, it would leave them running.
+    for _ in $(seq 300); do kill -0 "$hulld_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$hulld_pid" 2>/dev/null || true
   fi
   rm -rf "$home"

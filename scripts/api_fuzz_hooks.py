@@ -38,8 +38,16 @@ def _bound(case):
     # Containers the fuzzer creates may ignore SIGTERM (a shell as PID 1 does): a short
     # stopTimeout keeps every later stop/restart of them short.
     if method == "POST" and path == "/v1/containers" and isinstance(case.body, dict):
+        # (A missing one means 10 s, which hulld's own shutdown would wait for too.)
         if _valid_seconds(case.body.get("stopTimeout")):
             case.body["stopTimeout"] = min(case.body["stopTimeout"], MAX_GRACE)
+        elif case.body.get("stopTimeout", None) is None:
+            case.body["stopTimeout"] = MAX_GRACE
+        # A valid rootfs names a host folder hulld would copy whole (/usr, /var): point it
+        # at one that does not exist (404), still a valid value.
+        rootfs = case.body.get("rootfs")
+        if isinstance(rootfs, str) and rootfs.startswith("/") and len(rootfs) > 1 and "\x00" not in rootfs:
+            case.body["rootfs"] = "/nonexistent-hull-fuzz-rootfs"
     query = case.query
     if not isinstance(query, dict):
         return
@@ -47,8 +55,9 @@ def _bound(case):
         if "timeout" in query:
             query["timeout"] = _capped_query_seconds(query["timeout"])
     # Following a process that never ends answers only when it ends: read what is there.
-    if path.endswith("/logs") and query.get("follow") is True:
-        query["follow"] = False
+    # (A created container's log is followed until it starts and ends: attach before start.)
+    if path.endswith("/logs") and query.get("follow") in (True, "true"):
+        query["follow"] = False if query["follow"] is True else "false"
 
 
 _TRACE = __import__("os").environ.get("HULL_FUZZ_TRACE")

@@ -34,13 +34,26 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     public var autoRemove: Bool
     /// "vm", "gvisor" or "process"; nil takes hulld's default (`hulld --default-isolation`).
     public var isolation: String?
+    /// `--rootfs`: a directory or tarball on hulld's host, copied as the container's root
+    /// instead of an image (`image` then only names it in listings).
+    public var rootfs: String?
+    /// Extra guest kernel arguments (`--kernel-arg`, a debugging aid; vm only).
+    public var kernelArgs: [String]
+    /// The container belongs to the clients that follow its output (`GET …/logs?follow=true`):
+    /// when the last of them disconnects before it exits, hulld kills it (and, with
+    /// autoRemove, removes it). A foreground `hull run` sets it, so a client that dies
+    /// leaves no container behind.
+    public var foreground: Bool
+    /// `-v` / `--mount`: bind mounts, named volumes and tmpfs mounts, in order.
+    public var mounts: [MountRequest]
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
                 readOnly: Bool = false, tmpfs: [String] = [], tty: Bool = false, openStdin: Bool = false,
                 noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
                 stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
-                autoRemove: Bool = false, isolation: String? = nil) {
+                autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
+                kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountRequest] = []) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -61,6 +74,10 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.bootTimeout = bootTimeout
         self.autoRemove = autoRemove
         self.isolation = isolation
+        self.rootfs = rootfs
+        self.kernelArgs = kernelArgs
+        self.foreground = foreground
+        self.mounts = mounts
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -86,6 +103,10 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         bootTimeout = try c.decodeIfPresent(Double.self, forKey: .bootTimeout)
         autoRemove = try c.decodeIfPresent(Bool.self, forKey: .autoRemove) ?? false
         isolation = try c.decodeIfPresent(String.self, forKey: .isolation)
+        rootfs = try c.decodeIfPresent(String.self, forKey: .rootfs)
+        kernelArgs = try c.decodeIfPresent([String].self, forKey: .kernelArgs) ?? []
+        foreground = try c.decodeIfPresent(Bool.self, forKey: .foreground) ?? false
+        mounts = try c.decodeIfPresent([MountRequest].self, forKey: .mounts) ?? []
     }
 }
 

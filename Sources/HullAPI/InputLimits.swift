@@ -13,6 +13,14 @@ public enum InputLimits {
     public static let maxBootSeconds: Double = 3_600
     /// Container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most this long.
     public static let maxNameLength = 64
+    /// Host paths (`rootfs`): absolute, at most this many characters (Linux's PATH_MAX;
+    /// a longer one in bytes is simply not found).
+    public static let maxPathLength = 4096
+    /// `kernelArgs`: at most this many, each 1–256 printable ASCII characters, no spaces.
+    public static let maxKernelArgs = 16
+    public static let maxKernelArgBytes = 256
+    /// `mounts`: at most this many per container.
+    public static let maxMounts = 64
 
     /// A validated number of seconds as a Duration. Never traps: NaN counts as 0, and the
     /// value is clamped to 0...limit (callers have checked it already; this is the floor
@@ -85,6 +93,77 @@ public enum InputCheck {
         }
     }
 
+    /// An absolute host path other than `/` itself, without NUL, within PATH_MAX.
+    public static func hostPath(_ path: String, field: String) throws(InputError) {
+        guard path.hasPrefix("/"), path != "/", !path.utf8.contains(0), path.unicodeScalars.count <= InputLimits.maxPathLength else {
+            throw InputError(field: field, rule: "must be an absolute path other than / (at most \(InputLimits.maxPathLength) characters), not \"\(path)\"")
+        }
+    }
+
+    public static func kernelArgs(_ args: [String], field: String = "kernelArgs") throws(InputError) {
+        guard args.count <= InputLimits.maxKernelArgs else {
+            throw InputError(field: field, rule: "may hold at most \(InputLimits.maxKernelArgs) arguments, not \(args.count)")
+        }
+        for arg in args {
+            let printable = arg.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+            guard printable, !arg.isEmpty, arg.utf8.count <= InputLimits.maxKernelArgBytes else {
+                throw InputError(field: field, rule: "must be printable ASCII words without spaces, 1-\(InputLimits.maxKernelArgBytes) characters each, not \"\(arg)\"")
+            }
+        }
+    }
+
+    /// Volume names follow container names' rule.
+    public static func volumeName(_ name: String, field: String = "name") throws(InputError) {
+        try containerName(name, field: field)
+    }
+
+    public static func mounts(_ mounts: [MountRequest], field: String = "mounts") throws(InputError) {
+        guard mounts.count <= InputLimits.maxMounts else {
+            throw InputError(field: field, rule: "may hold at most \(InputLimits.maxMounts) mounts, not \(mounts.count)")
+        }
+        for mount in mounts {
+            try hostPath(mount.target, field: "\(field).target")
+            switch mount.type {
+            case .bind:
+                guard let source = mount.source else { throw InputError(field: "\(field).source", rule: "is required for a bind mount") }
+                try hostPath(source, field: "\(field).source")
+            case .volume:
+                guard let source = mount.source else { throw InputError(field: "\(field).source", rule: "is required for a volume mount (the volume's name)") }
+                try volumeName(source, field: "\(field).source")
+            case .tmpfs:
+                if mount.source != nil { throw InputError(field: "\(field).source", rule: "must be absent for a tmpfs mount") }
+            }
+            if let size = mount.tmpfsSize {
+                guard mount.type == .tmpfs else { throw InputError(field: "\(field).tmpfsSize", rule: "applies to tmpfs mounts only") }
+                guard size > 0, size <= 1 << 40 else {
+                    throw InputError(field: "\(field).tmpfsSize", rule: "must be more than 0 and at most 1 TiB (in bytes), not \(size)")
+                }
+            }
+        }
+    }
+
+    /// Mount targets that collide once normalised (`/data` and `/data/`), or that name the
+    /// container's root (`//`): a conflict between parts of a request the schema cannot
+    /// express, so hulld answers 409 rather than 400.
+    public static func distinctTargets(_ mounts: [MountRequest], tmpfs: [String] = [], field: String = "mounts") throws(InputError) {
+        var seen = Set<String>()
+        let targets = mounts.map(\.target) + tmpfs.map { String($0.split(separator: ":", maxSplits: 1).first ?? "") }
+        for target in targets {
+            let normal = normalised(target)
+            guard normal != "/" else {
+                throw InputError(field: "\(field).target", rule: "cannot be the container's root (\(target))")
+            }
+            guard seen.insert(normal).inserted else {
+                throw InputError(field: "\(field).target", rule: "must differ between mounts: \(normal) is given twice")
+            }
+        }
+    }
+
+    /// `path` without empty or `.` components (no file system access; `..` is kept).
+    static func normalised(_ path: String) -> String {
+        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
     public static func nonEmpty(_ value: String, field: String) throws(InputError) {
         guard !value.isEmpty else { throw InputError(field: field, rule: "must not be empty") }
     }
@@ -105,5 +184,8 @@ extension CreateContainerRequest {
         if let bootTimeout {
             try InputCheck.seconds(bootTimeout, field: "bootTimeout", limit: InputLimits.maxBootSeconds, positive: true)
         }
+        if let rootfs { try InputCheck.hostPath(rootfs, field: "rootfs") }
+        try InputCheck.kernelArgs(kernelArgs)
+        try InputCheck.mounts(mounts)
     }
 }

@@ -15,8 +15,8 @@ struct APIServer {
     let manager: ContainerManager
     let logger: Logger
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
         router.add(middleware: RouteGuard(routes: APIRouteTable.all))
         let api = DocumentedRouter(router: router)
         api.get("/v1/version") { _, _ in
@@ -93,7 +93,12 @@ struct APIServer {
                 query.stdout = try Query.bool(request, "stdout") ?? true
                 query.stderr = try Query.bool(request, "stderr") ?? true
                 query.tail = try Query.tail(request)
-                return APIResponse.stream(try manager.logStream(try Path.id(context), query: query))
+                let id = try manager.record(try Path.id(context)).id
+                let frames = try manager.logStream(id, query: query)
+                // A follower of a foreground container holds it: its disconnect ends it.
+                guard query.follow, let lease = manager.followLease(id) else { return APIResponse.stream(frames) }
+                context.channel.closeFuture.whenComplete { _ in lease.end(disconnected: true) }
+                return APIResponse.stream(frames, onEnd: { lease.end(disconnected: false) })
             }
         }
         api.post("/v1/containers/:id/stdin") { request, context in
@@ -132,14 +137,20 @@ struct APIServer {
             }
         }
         ExecRoutes(manager: manager).add(to: api)
+        VolumeRoutes(manager: manager).add(to: api)
         return router
     }
 }
 
 enum Path {
-    static func id(_ context: BasicRequestContext) throws -> String {
+    static func id(_ context: APIContext) throws -> String {
         guard let id = context.parameters.get("id"), !id.isEmpty else { throw DaemonError.badRequest("missing container id") }
         return id
+    }
+
+    static func name(_ context: APIContext) throws -> String {
+        guard let name = context.parameters.get("name"), !name.isEmpty else { throw DaemonError.badRequest("missing name") }
+        return name
     }
 }
 
@@ -187,16 +198,25 @@ enum Query {
 }
 
 enum Body {
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// nil for an empty body (an optional one, as `POST /v1/volumes` takes).
+    static func decodeOptional<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T? {
+        let data = try await collect(request)
+        return data.isEmpty ? nil : try decode(type, from: data)
+    }
+
+    /// The whole body, at most `APIServer.maxBody` bytes (413 beyond).
+    static func collect(_ request: Request) async throws -> Data {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: APIServer.maxBody)
+            return Data(try await request.collectBody(upTo: APIServer.maxBody).readableBytesView)
         } catch {
             throw DaemonError.tooLarge("the request body is over \(APIServer.maxBody) bytes")
         }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
             throw DaemonError.badRequest("bad request body: \"\(key.stringValue)\" is missing")
         } catch let DecodingError.typeMismatch(type, context) {
@@ -204,6 +224,10 @@ enum Body {
         } catch {
             throw DaemonError.badRequest("bad request body: not valid JSON for this call (\(error))")
         }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        try decode(type, from: try await collect(request))
     }
 }
 
@@ -240,12 +264,14 @@ enum APIResponse {
 
     static let streamContentType = "application/vnd.hull.raw-stream"
 
-    static func stream(_ frames: AsyncStream<OutputFrame>) -> Response {
+    /// Streams frames; `onEnd` runs once they are all written (not when the client went away).
+    static func stream(_ frames: AsyncStream<OutputFrame>, onEnd: @escaping @Sendable () -> Void = {}) -> Response {
         Response(status: .ok, headers: [.contentType: streamContentType],
                  body: ResponseBody { writer in
                      for await frame in frames {
                          try await writer.write(ByteBuffer(bytes: frame.encoded()))
                      }
+                     onEnd()
                      try await writer.finish(nil)
                  })
     }

@@ -24,6 +24,12 @@ final class ContainerManager: Sendable {
     private let domainEndings = Mutex<[String: String]>([:])
     /// Every exec by id, until its container is removed.
     let execIndex = Mutex<[String: ExecSession]>([:])
+    /// Clients following foreground containers (ContainerManager+Foreground.swift).
+    let followers = Mutex<[String: FollowerState]>([:])
+    /// Exit results of removed containers, for late waiters.
+    let tombstones = Mutex(ExitTombstones())
+    /// Named volumes (ContainerManager+Volumes.swift).
+    let volumes: VolumeStore
 
     /// The mode of a create request that names none (`hulld --default-isolation`).
     let defaultIsolation: IsolationMode
@@ -35,6 +41,7 @@ final class ContainerManager: Sendable {
         self.libvirt = libvirt
         self.logger = logger
         self.defaultIsolation = defaultIsolation
+        volumes = VolumeStore(root: paths.volumes)
     }
 
     /// The request's isolation mode, or hulld's default; refused when a flag of the
@@ -96,14 +103,14 @@ final class ContainerManager: Sendable {
     // MARK: Create
 
     func create(_ request: CreateContainerRequest) throws -> CreatedContainer {
-        let options = try RequestMapping.options(for: request)
+        let options = try RequestMapping.options(for: request, paths: paths)
         let id = ContainerID.generate()
         let name = request.name ?? id.short
         if try store.nameTaken(name) {
             throw DaemonError.conflict("the name \"\(name)\" is already in use by another container: remove it or choose another --name")
         }
         // The image must exist now, not at start (Docker: create fails on a missing image).
-        if case .image(let reference) = options.rootfs {
+        if case .image(let reference) = options.rootfs, request.rootfs == nil {
             do {
                 _ = try ImageStore(home: paths.home).resolve(reference)
             } catch {
@@ -111,6 +118,7 @@ final class ContainerManager: Sendable {
             }
         }
         let mode = try isolation(for: request)
+        try prepareMounts(of: request)
         let record = ContainerRecord(
             id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
@@ -142,18 +150,22 @@ final class ContainerManager: Sendable {
                 try await self.boot(&record)
             } catch {
                 record.state = .exited
-                record.exitCode = 125
+                // Docker's codes: 127 command not found, 126 not executable, else 125.
+                record.exitCode = (error as? RunError)?.exitCode ?? 125
                 record.exitReason = "start failed: \(error)"
                 record.finishedAt = Date()
                 try? self.store.save(record)
+                (try? self.mainLog(id))?.finish()   // followers attached before the start end
                 self.wakeWaiters(record)
                 throw DaemonError.failed("\(error)")
             }
         }
+        endIfAbandoned(id)
     }
 
     private func boot(_ record: inout ContainerRecord) async throws {
-        var options = try RequestMapping.options(for: record.request)
+        try checkBindSources(record.request)   // a bind source deleted since the create
+        var options = try RequestMapping.options(for: record.request, paths: paths)
         options.name = record.name
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         // The agent outlives a hulld that goes away and waits for the next to resume.
@@ -239,7 +251,8 @@ final class ContainerManager: Sendable {
         live.withLock { l in if l[id] === running { l.removeValue(forKey: id) } }
         guard let record = stored else { return }
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
-        wakeWaiters(record)
+        // Removed before waiters hear of the exit: once `hull run --rm` returns, nothing is
+        // left (waiters that come later find the result in `tombstones`).
         if record.request.autoRemove {
             do {
                 try await remove(id, force: false)
@@ -247,6 +260,7 @@ final class ContainerManager: Sendable {
                 logger.error("auto-remove failed", metadata: ["container": "\(id.prefix(12))", "error": "\(error)"])
             }
         }
+        wakeWaiters(record)
     }
 
     func wakeWaiters(_ record: ContainerRecord) {
@@ -257,12 +271,19 @@ final class ContainerManager: Sendable {
     // MARK: Wait
 
     func wait(_ reference: String) async throws -> WaitResult {
-        let id = try record(reference).id
+        guard let id = try store.find(reference)?.id else {
+            if let result = tombstones.withLock({ $0.result(for: reference) }) { return result }
+            throw DaemonError.noSuchContainer(reference)
+        }
         return try await withCheckedThrowingContinuation { c in
             exitWaiters.withLock { w in
                 // Checked under the waiters' lock so an exit recorded now cannot slip between.
                 guard let record = try? store.find(id) else {
-                    c.resume(throwing: DaemonError.noSuchContainer(reference))
+                    if let result = tombstones.withLock({ $0.result(for: id) }) {
+                        c.resume(returning: result)
+                    } else {
+                        c.resume(throwing: DaemonError.noSuchContainer(reference))
+                    }
                     return
                 }
                 if record.state == .exited || record.state == .created && record.finishedAt != nil {
@@ -352,6 +373,9 @@ final class ContainerManager: Sendable {
             try self.deleteFiles(of: current)
             self.dropExecs(of: current.id)
             try self.store.delete(id: current.id)
+            if current.finishedAt != nil {
+                self.tombstones.withLock { $0.add(current.id, WaitResult(exitCode: current.exitCode ?? 0, exitReason: current.exitReason)) }
+            }
         }
         locks.withLock { _ = $0.removeValue(forKey: record.id) }
         logger.info("removed", metadata: ["container": "\(record.id.prefix(12))"])
@@ -369,7 +393,9 @@ final class ContainerManager: Sendable {
         let record = try record(reference)
         let log = try mainLog(record.id)
         // A container that is not running has nothing more to say: follow ends at once.
-        if live.withLock({ $0[record.id] }) == nil { log.finish() }
+        // One that is created or starting will (attach before start, as `hull run` does).
+        let upcoming = record.state == .created || record.state == .starting
+        if live.withLock({ $0[record.id] }) == nil && !upcoming { log.finish() }
         return LogReader(log: log, query: query).frames()
     }
 

@@ -17,15 +17,18 @@ enum APIRouteTable {
         "POST /v1/containers/{id}/exec",
         "GET /v1/exec/{id}", "GET /v1/exec/{id}/output", "POST /v1/exec/{id}/stdin",
         "POST /v1/exec/{id}/resize", "POST /v1/exec/{id}/kill", "POST /v1/exec/{id}/wait",
+        "GET /v1/volumes", "POST /v1/volumes", "POST /v1/volumes/prune",
+        "GET /v1/volumes/{name}", "DELETE /v1/volumes/{name}",
     ]
 }
 
 struct DocumentedRouter {
-    let router: Router<BasicRequestContext>
-    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+    let router: Router<APIContext>
+    typealias Handler = @Sendable (Request, APIContext) async throws -> Response
 
     private func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         let documented = "\(method.rawValue) " + path.replacingOccurrences(of: ":id", with: "{id}")
+            .replacingOccurrences(of: ":name", with: "{name}")
         precondition(APIRouteTable.all.contains(documented), "\(documented) is not in docs/openapi.yaml (APIRouteTable)")
         router.on(RouterPath(path), method: method, use: handler)
     }

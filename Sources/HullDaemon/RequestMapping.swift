@@ -5,7 +5,7 @@ import HullRuntime
 
 /// A create request as `RunOptions`, checked the way `hull run` checks its flags.
 enum RequestMapping {
-    static func options(for request: CreateContainerRequest) throws -> RunOptions {
+    static func options(for request: CreateContainerRequest, paths: HullPaths = HullPaths()) throws -> RunOptions {
         do {
             try request.validate()
         } catch {
@@ -13,7 +13,7 @@ enum RequestMapping {
         }
 
         var options = RunOptions()
-        options.rootfs = .image(request.image)
+        options.rootfs = try rootfs(of: request)
         options.interactive = request.openStdin
         var flags = ContainerFlags()
         flags.command = request.command
@@ -24,6 +24,19 @@ enum RequestMapping {
         flags.hostname = request.hostname
         flags.readOnly = request.readOnly
         flags.tmpfs = request.tmpfs
+        for mount in request.mounts {
+            switch mount.type {
+            case .bind:
+                flags.volumes.append(VolumeMount(hostPath: mount.source ?? "", destination: mount.target, readOnly: mount.readOnly))
+            case .volume:
+                let data = VolumeStore(root: paths.volumes).dataPath(mount.source ?? "").path
+                flags.volumes.append(VolumeMount(hostPath: data, destination: mount.target, readOnly: mount.readOnly))
+            case .tmpfs:
+                var options = mount.tmpfsSize.map { ["size=\($0)"] } ?? []
+                if mount.readOnly { options.append("ro") }
+                flags.tmpfs.append(options.isEmpty ? mount.target : mount.target + ":" + options.joined(separator: ","))
+            }
+        }
         flags.tty = request.tty
         flags.noNewPrivileges = request.noNewPrivileges
         // Cgroup limits under runc/runsc; the guest's size under vm (below).
@@ -34,6 +47,7 @@ enum RequestMapping {
         if let memory = request.memoryMiB { options.guest.memoryMiB = memory + GuestConfig.overheadMiB }
         if let cpus = request.cpus { options.guest.vcpus = InputLimits.vcpus(for: cpus) }
         options.guest.accelerationOverride = request.accel
+        options.guest.extraKernelArgs = request.kernelArgs
         if let t = request.bootTimeout {
             options.guest.bootTimeout = InputLimits.duration(seconds: t, limit: InputLimits.maxBootSeconds)
         }
@@ -42,11 +56,26 @@ enum RequestMapping {
         return options
     }
 
+    /// The image, or the host directory or tarball `rootfs` names (which must exist: 404).
+    static func rootfs(of request: CreateContainerRequest) throws -> RootfsSource {
+        guard let path = request.rootfs else { return .image(request.image) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DaemonError.notFound("rootfs \(path): no such file or directory on hulld's host")
+        }
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        guard url.path != "/" else {
+            throw DaemonError.conflict("rootfs \(path) is the host's root: hulld does not copy it into a container")
+        }
+        return isDirectory.boolValue ? .directory(url) : .tarball(url)
+    }
+
     /// The request's flags that only some isolation modes honour.
     static func modeSpecificFlags(of request: CreateContainerRequest) -> Set<ModeSpecificFlag> {
         var given: Set<ModeSpecificFlag> = []
         if request.accel != nil { given.insert(.accel) }
         if request.bootTimeout != nil { given.insert(.bootTimeout) }
+        if !request.kernelArgs.isEmpty { given.insert(.kernelArg) }
         return given
     }
 }

@@ -6,7 +6,7 @@ import Hummingbird
 /// method it does not have gets 405 with `Allow`; a path the API does not have gets a
 /// JSON 404. Installed before every route, so it also sees methods no handler knows.
 struct RouteGuard: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIContext
 
     /// Path templates ("/v1/containers/{id}/start") and the methods each has.
     let methods: [[String]: Set<String>]

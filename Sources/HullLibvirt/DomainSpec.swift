@@ -47,6 +47,9 @@ public struct DomainSpec: Sendable, Equatable {
     /// every guest and must never belong to one QEMU); Hull gives them the group's modes
     /// itself (HullRuntime's HomeAccess). nil keeps libvirt's dynamic ownership.
     public var qemuAccount: DACLabel?
+    /// Host folders shared with virtio-fs, each served by a virtiofsd Hull started on
+    /// `socketPath`. Any share makes the guest's memory shared (memfd), as virtio-fs needs.
+    public var filesystems: [FilesystemSpec] = []
 
     public init(name: String, uuid: UUID? = nil, domainType: DomainType, machine: MachineType = .pc,
                 architecture: String = "x86_64", memoryMiB: Int = 256, vcpus: Int = 1,
@@ -73,6 +76,17 @@ public struct DomainSpec: Sendable, Equatable {
     /// The CPU mode the XML will carry.
     public var effectiveCPUMode: CPUMode? {
         cpuMode ?? (domainType == .kvm ? .hostPassthrough : nil)
+    }
+}
+
+/// One virtio-fs share: the tag the guest mounts it by, and the vhost-user socket of the
+/// virtiofsd serving it.
+public struct FilesystemSpec: Sendable, Equatable {
+    public var tag: String
+    public var socketPath: String
+    public init(tag: String, socketPath: String) {
+        self.tag = tag
+        self.socketPath = socketPath
     }
 }
 

@@ -43,6 +43,17 @@ extension DomainSpec {
             check(targets.insert(disk.targetDevice).inserted, "disk target \(disk.targetDevice) is used twice")
         }
 
+        var tags = Set<String>()
+        for fs in filesystems {
+            checkPath(fs.socketPath, "virtio-fs socket \(fs.tag)")
+            check(fs.socketPath.utf8.count <= Self.maxSocketPathBytes,
+                  "the virtio-fs socket path is \(fs.socketPath.utf8.count) bytes; unix sockets allow \(Self.maxSocketPathBytes)")
+            // QEMU's limit for a virtio-fs tag.
+            check(!fs.tag.isEmpty && fs.tag.utf8.count <= 36 && fs.tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) },
+                  "virtio-fs tag \(fs.tag.debugDescription) must be 1-36 ASCII letters and digits")
+            check(tags.insert(fs.tag).inserted, "virtio-fs tag \(fs.tag) is used twice")
+        }
+
         switch controlChannel {
         case .virtioSerial(let socketPath, let portName):
             checkPath(socketPath, "the control socket")

@@ -19,6 +19,10 @@ public enum DomainXML {
             x.append("  </metadata>")
         }
         x.append("  <memory unit='MiB'>\(spec.memoryMiB)</memory>")
+        if !spec.filesystems.isEmpty {
+            // virtio-fs: virtiofsd maps the guest's memory, so it must be shareable.
+            x.append("  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>")
+        }
         x.append("  <vcpu>\(spec.vcpus)</vcpu>")
         x.append("  <os>")
         x.append("    <type arch='\(e(spec.architecture))' machine='\(spec.machine.rawValue)'>hvm</type>")
@@ -62,6 +66,13 @@ public enum DomainXML {
             x.append("    <vsock model='virtio'><cid auto='yes'/></vsock>")
         case nil:
             break
+        }
+        for fs in spec.filesystems {
+            x.append("    <filesystem type='mount'>")
+            x.append("      <driver type='virtiofs' queue='1024'/>")
+            x.append("      <source socket='\(e(fs.socketPath))'/>")
+            x.append("      <target dir='\(e(fs.tag))'/>")
+            x.append("    </filesystem>")
         }
         x.append("    <memballoon model='none'/>")
         x.append("  </devices>")

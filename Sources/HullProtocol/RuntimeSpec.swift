@@ -31,6 +31,8 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     /// container's own /etc/passwd and /etc/group: "name", "name:group", "uid:group".
     /// `process.user` then holds what the host knew (numbers given on the command line).
     public static let userAnnotation = "org.hull.user"
+    /// `org.hull.volume.N`: volume N's host path and mode ("/srv/data:ro"), for the driver.
+    public static func volumeAnnotation(_ index: Int) -> String { "org.hull.volume.\(index)" }
 
     public struct Process: Codable, Sendable, Equatable {
         public var terminal: Bool?

@@ -259,19 +259,36 @@ public final class AgentConnection: Sendable {
     private func startStdinPump(stream: UInt32, from input: Int32, gate: CreditGate) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: ProtocolLimits.maxDataChunk)
+            var total = 0
             while true {
                 let allowed = gate.acquire(max: buffer.count)
-                if allowed == 0 { return }  // session ended or process gone
+                if allowed == 0 {
+                    logger.notice("stdin pump: gate closed", metadata: ["stream": "\(stream)", "sent": "\(total)"])
+                    return
+                }  // session ended or process gone
                 var chunk = [UInt8](repeating: 0, count: allowed)
-                let n = (try? FileDescriptorIO.read(input, into: &chunk)) ?? 0
+                let n: Int
+                do {
+                    n = try FileDescriptorIO.read(input, into: &chunk)
+                } catch {
+                    logger.notice("stdin pump: read failed", metadata: ["stream": "\(stream)", "error": "\(error)"])
+                    n = 0
+                }
                 if n == 0 {
+                    logger.notice("stdin pump: EOF", metadata: ["stream": "\(stream)", "sent": "\(total)"])
                     try? send(Frame(streamID: stream, type: .stdin, flags: .endOfStream))
                     return
                 }
                 // Unused credit goes back to the gate.
                 if n < allowed { gate.grant(UInt32(allowed - n)) }
                 buffer = Array(chunk[0..<n])
-                if (try? send(Frame(streamID: stream, type: .stdin, payload: buffer))) == nil { return }
+                total += n
+                do {
+                    try send(Frame(streamID: stream, type: .stdin, payload: buffer))
+                } catch {
+                    logger.notice("stdin pump: send failed", metadata: ["stream": "\(stream)", "error": "\(error)"])
+                    return
+                }
             }
         }
         thread.name = "hull-stdin-\(stream)"

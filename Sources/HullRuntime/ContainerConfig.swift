@@ -43,8 +43,25 @@ public struct ContainerFlags: Sendable, Equatable {
     /// Read-only bind mounts of host directories (Hull's own helpers such as the probe),
     /// as the isolation driver names their source.
     public var helperMounts: [HelperMount] = []
+    /// Host directories (bind mounts and named volumes' data) mounted into the container,
+    /// in order; the isolation driver names their source (`IsolationDriver.volumeSource`).
+    public var volumes: [VolumeMount] = []
 
     public init() {}
+}
+
+/// A host directory or file seen inside the container at `destination`: `-v`/`--mount`
+/// of type bind, or a named volume's data directory.
+public struct VolumeMount: Sendable, Equatable, Codable {
+    public var hostPath: String
+    public var destination: String
+    public var readOnly: Bool
+
+    public init(hostPath: String, destination: String, readOnly: Bool) {
+        self.hostPath = hostPath
+        self.destination = destination
+        self.readOnly = readOnly
+    }
 }
 
 /// A directory of Hull's own files made visible read-only inside a container, e.g. the

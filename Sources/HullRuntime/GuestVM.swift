@@ -33,7 +33,7 @@ public final class GuestVM: Sendable {
     /// On failure the domain is destroyed and the error carries the console log.
     public static func boot(id: String, config: GuestConfig, rootDisk: URL?, image: GuestImage,
                             runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
-                            autodestroy: Bool = true) async throws -> GuestVM {
+                            autodestroy: Bool = true, filesystems: [FilesystemSpec] = []) async throws -> GuestVM {
         let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
         let name = domainName(for: id)
         let console = runDirectory.appendingPathComponent(consoleLogName)
@@ -58,6 +58,7 @@ public final class GuestVM: Sendable {
             : .virtioSerial(socketPath: socket.path, name: ControlTransport.portName)
         spec.containerID = id
         spec.qemuAccount = HomeAccess.qemuAccount().map { DACLabel(uid: $0.uid, gid: $0.gid) }
+        spec.filesystems = filesystems
         if let rootDisk {
             // The overlay dies with the container: no flushes to the host disk needed.
             spec.disks = [DiskSpec(path: rootDisk.path, format: .qcow2, targetDevice: "vda", cache: .unsafe)]

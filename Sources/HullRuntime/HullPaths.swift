@@ -28,6 +28,8 @@ public struct HullPaths: Sendable {
     public var disks: URL { home.appendingPathComponent("disks") }
     /// One folder per live guest: control socket, console log, copy-on-write disk.
     public var runs: URL { home.appendingPathComponent("run") }
+    /// Named volumes: `volumes/NAME/_data` (what containers see) and `volumes/NAME/volume.json`.
+    public var volumes: URL { home.appendingPathComponent("volumes") }
 
     public func runDirectory(id: String) -> URL { runs.appendingPathComponent(id) }
 }

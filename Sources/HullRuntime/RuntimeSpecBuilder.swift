@@ -36,6 +36,11 @@ public enum RuntimeSpecBuilder {
             mounts.append(RuntimeSpec.Mount(destination: helper.destination, type: "bind", source: helper.source,
                                             options: ["rbind", "ro", "nosuid", "nodev"]))
         }
+        // Volumes: `source` is already what the isolation boundary sees (OCIBundle.make).
+        for volume in flags.volumes {
+            mounts.append(RuntimeSpec.Mount(destination: volume.destination, type: "bind", source: volume.hostPath,
+                                            options: ["rbind", "rprivate", volume.readOnly ? "ro" : "rw"]))
+        }
 
         return RuntimeSpec(
             process: RuntimeSpec.Process(

@@ -4,7 +4,9 @@ enum CreateRequestFlags {
     static let byField: [String: String] = [
         "image": "IMAGE", "name": "--name", "accel": "--accel", "isolation": "--isolation",
         "cpus": "--cpus", "memoryMiB": "--memory", "stopTimeout": "--stop-timeout",
-        "bootTimeout": "--boot-timeout",
+        "bootTimeout": "--boot-timeout", "rootfs": "--rootfs", "kernelArgs": "--kernel-arg",
+        "mounts.target": "-v/--mount target", "mounts.source": "-v/--mount source", "mounts.tmpfsSize": "--mount tmpfs-size",
+        "mounts": "-v/--mount",
     ]
 
     static func flag(for field: String) -> String { byField[field] ?? field }

@@ -21,10 +21,17 @@ struct RunCommand: AsyncParsableCommand {
             the root filesystem comes from a directory or a tarball instead, and every \
             argument is the command.
 
-            stdout and stderr arrive separately; hull exits with the command's exit status \
-            (128+N when a signal N killed it, 125 when hull itself failed, 126/127 when the \
-            command could not be executed or was not found). The guest and all its files are \
-            gone when hull returns.
+            The container runs under hulld (started on first use), like every container: \
+            it shows in `hull ps` while it runs. stdout and stderr arrive separately; \
+            signals hull receives (Ctrl-C, SIGTERM, …) go to the container's process; hull \
+            exits with the command's exit status (128+N when a signal N killed it, 125 when \
+            hull itself failed, 126/127 when the command could not be executed or was not \
+            found). With --rm the container and all its files are gone when hull returns; \
+            without it the exited container stays (hull ps -a, hull logs, hull rm), as with \
+            Docker. If hull itself dies, hulld kills the container (and with --rm removes it).
+
+            -v/--mount share host folders and named volumes in every mode (docs/volumes.md); \
+            a bind mount's host path must exist.
 
             --isolation chooses the boundary: vm (default; its own kernel in a QEMU guest), \
             gvisor (runsc: gVisor's user-space kernel) or process (runc: namespaces and \
@@ -39,11 +46,13 @@ struct RunCommand: AsyncParsableCommand {
               echo data | hull run --rm -i busybox sha256sum
               hull run --rm -it busybox sh
               hull run --rm --rootfs ./rootfs.tar /bin/sh -c 'cat /etc/os-release'
+              hull run --rm -v "$PWD":/work -w /work busybox ls
+              hull run --rm -v cache:/cache busybox sh -c 'date >> /cache/log'
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(name: .customLong("rm"), help: "Remove the container when it exits (in the foreground a container is always removed; with -d hulld removes it).")
+    @Flag(name: .customLong("rm"), help: "Remove the container when it exits (hulld does, also when hull itself died).")
     var remove = false
 
     @Flag(name: [.customShort("d"), .customLong("detach")], help: "Run in the background under hulld and print the container id (see hull logs/ps/stop/rm).")
@@ -83,6 +92,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("tmpfs"), help: ArgumentHelp("Mount a tmpfs: PATH[:OPTIONS], e.g. /run:size=64m,mode=1777.", valueName: "PATH"))
     var tmpfs: [String] = []
+
+    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("Mount a host path or a named volume: /host/path:/ctr/path[:ro] (the host path must exist) or NAME:/ctr/path[:ro] (made on first use; see hull volume).", valueName: "SRC:DST[:ro]"))
+    var volumes: [String] = []
+
+    @Option(name: .customLong("mount"), help: ArgumentHelp("Mount as Docker's --mount says: type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=64m].", valueName: "SPEC"))
+    var mounts: [String] = []
 
     @Option(name: .customLong("security-opt"), help: ArgumentHelp("Security options; supported: no-new-privileges[=true|false].", valueName: "OPT"))
     var securityOpts: [String] = []
@@ -137,7 +152,7 @@ struct RunCommand: AsyncParsableCommand {
         // The same limits hulld checks (InputLimits), named as flags.
         let flagged: CreateContainerRequest
         do {
-            flagged = try request(image: arguments.first ?? "--rootfs", env: [])
+            flagged = try request(env: [])
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -145,6 +160,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         do {
             try flagged.validate()
+            try InputCheck.distinctTargets(flagged.mounts, tmpfs: flagged.tmpfs)
         } catch {
             throw ValidationError(error.named(CreateRequestFlags.flag(for: error.field)).description)
         }
@@ -152,10 +168,6 @@ struct RunCommand: AsyncParsableCommand {
             try ModeSpecificFlag.check(modeSpecificFlags, for: try isolationMode())
         } catch {
             throw ValidationError(error.description)
-        }
-        if detach {
-            if rootfs != nil { throw ValidationError("--rootfs works only in the foreground; with -d, load the rootfs as an image (hull image load)") }
-            if !kernelArgs.isEmpty { throw ValidationError("--kernel-arg works only in the foreground") }
         }
     }
 
@@ -165,6 +177,8 @@ struct RunCommand: AsyncParsableCommand {
         return isolation != nil || fromEnvironment ? try isolationMode() : nil
     }
 
+    /// The mode flags are checked against: the one asked for, else vm (hulld's default
+    /// may differ; hulld checks again).
     func isolationMode() throws(IsolationError) -> IsolationMode {
         try IsolationMode.resolve(flag: isolation)
     }
@@ -178,9 +192,8 @@ struct RunCommand: AsyncParsableCommand {
         return given
     }
 
-    /// `-d`: the same container, created and started by hulld.
-    func runDetached() async throws {
-        let request = try await pulledCreateRequest()
+    /// `-d`: the container, created and started by hulld; its id printed.
+    func runDetached(_ request: CreateContainerRequest) async throws {
         let client = try await daemon.client()
         try await reportingErrors {
             let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
@@ -199,6 +212,7 @@ struct RunCommand: AsyncParsableCommand {
     func pulledCreateRequest() async throws -> CreateContainerRequest {
         global.bootstrapLogging()
         var request = try createRequest()
+        if rootfs != nil { return request }
         do {
             request.image = try await imageToRun(request.image, logger: Logger(label: "hull"))
         } catch {
@@ -210,17 +224,22 @@ struct RunCommand: AsyncParsableCommand {
 
     /// These flags as hulld's create request.
     func createRequest() throws -> CreateContainerRequest {
-        try request(image: arguments[0], env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env))
+        try request(env: try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env))
     }
 
-    private func request(image: String, env: [String]) throws -> CreateContainerRequest {
-        CreateContainerRequest(
-            image: image, command: Array(arguments.dropFirst()), entrypoint: entrypoint,
+    /// With --rootfs every argument is the command, and the image names the rootfs (an
+    /// absolute path: hulld reads it on the same host).
+    private func request(env: [String]) throws -> CreateContainerRequest {
+        let rootfsPath = rootfs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        return CreateContainerRequest(
+            image: rootfsPath ?? arguments[0], command: rootfsPath == nil ? Array(arguments.dropFirst()) : arguments,
+            entrypoint: entrypoint,
             env: env, workdir: workdir, user: user,
             name: name, hostname: hostname, readOnly: readOnly, tmpfs: tmpfs, tty: tty, openStdin: interactive,
             noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
             cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove,
-            isolation: try requestedIsolation()?.rawValue)
+            isolation: try requestedIsolation()?.rawValue, rootfs: rootfsPath, kernelArgs: kernelArgs,
+            foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts))
     }
 
     func noNewPrivileges() throws -> Bool {
@@ -236,71 +255,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if detach { return try await runDetached() }
-        global.bootstrapLogging()
-        let logger = Logger(label: "hull")
-        var command = arguments
-        let source: RootfsSource
-        if let rootfs {
-            let url = URL(fileURLWithPath: rootfs)
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-            source = exists && isDir.boolValue ? .directory(url) : .tarball(url)
-        } else {
-            source = .image(try await imageToRun(command.removeFirst(), logger: logger))
-        }
-
-        var options = RunOptions()
-        options.rootfs = source
-        options.name = name
-        options.interactive = interactive
-        var flags = ContainerFlags()
-        flags.command = command
-        flags.entrypoint = entrypoint
-        flags.env = try envFiles.flatMap { try EnvFile.read($0) } + EnvFile.expand(env)
-        flags.workdir = workdir
-        flags.user = user
-        flags.hostname = hostname
-        flags.readOnly = readOnly
-        flags.tmpfs = tmpfs
-        flags.tty = tty
-        flags.noNewPrivileges = try noNewPrivileges()
-        options.isolation = try isolationMode()
-        if let memory {
-            let mib = try MemorySize.parseMiB(memory)
-            options.guest.memoryMiB = mib + GuestConfig.overheadMiB
-            flags.memoryMiB = mib
-        }
-        flags.cpus = cpus
-        options.container = flags
-        options.guest.vcpus = InputLimits.vcpus(for: cpus ?? 1)
-        options.guest.accelerationOverride = accel
-        options.guest.bootTimeout = InputLimits.duration(seconds: bootTimeout ?? 30, limit: InputLimits.maxBootSeconds)
-        options.guest.extraKernelArgs = kernelArgs
-
-        let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
-        options.windowSize = terminal?.windowSize()
-        let signals = SignalForwarder(forwardInterrupts: terminal == nil,
-                                      grace: InputLimits.duration(seconds: stopTimeout, limit: InputLimits.maxStopSeconds))
-        let status: ExitStatus
-        do {
-            terminal?.enterRaw()
-            defer { terminal?.restore() }
-            status = try await ContainerRunner(logger: logger).run(
-                options, stdio: ProcessStdio(stdin: interactive ? STDIN_FILENO : nil, stdout: STDOUT_FILENO, stderr: STDERR_FILENO),
-                started: { process in signals.attach(process, terminal: terminal) })
-        } catch let error as RunError {
-            FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
-            throw ExitCode(error.exitCode)
-        } catch {
-            FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
-            throw ExitCode(125)
-        }
-        // Docker: a container killed after ignoring the forwarded signal gives 128+that signal.
-        if let killedFor = signals.killedAfterGrace {
-            throw ExitCode(128 + killedFor)
-        }
-        throw ExitCode(status.shellStatus)
+        let request = try await pulledCreateRequest()
+        if detach { return try await runDetached(request) }
+        try await runForeground(request)
     }
 }
 

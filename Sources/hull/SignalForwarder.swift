@@ -29,23 +29,25 @@ final class SignalForwarder: @unchecked Sendable {
     /// The signal hull received when it had to kill the container after the grace period.
     var killedAfterGrace: Int32? { lock.withLock { killedFor } }
 
-    func attach(_ process: any ContainerProcess, terminal: TerminalMode?) {
+    /// Starts forwarding: `send` delivers a signal to the container, `resize` a window size.
+    func attach(send: @escaping @Sendable (Int32) async -> Void,
+                resize: (@Sendable (WindowSize) async -> Void)?, terminal: TerminalMode?) {
         var made: [DispatchSourceSignal] = []
         for sig in forwarded {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
-                Task { try? await process.signal(sig) }
-                if sig == SIGINT || sig == SIGTERM { startGrace(process, for: sig) }
+                Task { await send(sig) }
+                if sig == SIGINT || sig == SIGTERM { startGrace(send, for: sig) }
             }
             source.resume()
             made.append(source)
         }
-        if let terminal {
+        if let terminal, let resize {
             signal(SIGWINCH, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
             source.setEventHandler {
-                if let size = terminal.windowSize() { Task { try? await process.resize(size) } }
+                if let size = terminal.windowSize() { Task { await resize(size) } }
             }
             source.resume()
             made.append(source)
@@ -53,7 +55,7 @@ final class SignalForwarder: @unchecked Sendable {
         lock.withLock { sources.append(contentsOf: made) }
     }
 
-    private func startGrace(_ process: any ContainerProcess, for sig: Int32) {
+    private func startGrace(_ send: @escaping @Sendable (Int32) async -> Void, for sig: Int32) {
         let first = lock.withLock { () -> Bool in
             defer { graceStarted = true }
             return !graceStarted
@@ -63,7 +65,7 @@ final class SignalForwarder: @unchecked Sendable {
         Task { [self] in
             try? await Task.sleep(for: grace)
             lock.withLock { killedFor = sig }
-            try? await process.signal(SIGKILL)
+            await send(SIGKILL)
         }
     }
 }

@@ -20,6 +20,12 @@ extension Integration {
             ["run", "--accel", "warp", "busybox", "true"],
             ["run", "--cpus", "0", "busybox", "true"],
             ["run"],
+            ["run", "-v", "/only-a-target", "busybox", "true"],
+            ["run", "-v", "/a:/b:rx", "busybox", "true"],
+            ["run", "-v", "/a:/data", "-v", "/b:/data/", "busybox", "true"],
+            ["run", "--mount", "type=bind,target=/data", "busybox", "true"],
+            ["run", "--mount", "type=nfs,source=x,target=/data", "busybox", "true"],
+            ["run", "--mount", "type=volume,source=../x,target=/data", "busybox", "true"],
         ])
         func badFlags(args: [String]) throws {
             let before = HullCLI.runDirectories()

@@ -19,6 +19,24 @@ struct DomainXMLTests {
         try doc.nodes(forXPath: xpath).map { $0.stringValue ?? "" }
     }
 
+    @Test func virtiofsSharesMakeMemorySharedAndAddFilesystems() throws {
+        var spec = Self.baseSpec()
+        let plain = try Self.parse(DomainXML.render(spec))
+        #expect(try plain.nodes(forXPath: "/domain/memoryBacking").isEmpty, "no share, no shared memory")
+        spec.filesystems = [FilesystemSpec(tag: "hullvol0", socketPath: "/var/lib/hull/run/t1/vfs0.sock"),
+                            FilesystemSpec(tag: "hullvol1", socketPath: "/var/lib/hull/run/t1/vfs1.sock")]
+        try spec.validate()
+        let doc = try Self.parse(DomainXML.render(spec))
+        #expect(try Self.values(doc, "/domain/memoryBacking/source/@type") == ["memfd"])
+        #expect(try Self.values(doc, "/domain/memoryBacking/access/@mode") == ["shared"])
+        #expect(try Self.values(doc, "/domain/devices/filesystem/driver/@type") == ["virtiofs", "virtiofs"])
+        #expect(try Self.values(doc, "/domain/devices/filesystem/source/@socket")
+            == ["/var/lib/hull/run/t1/vfs0.sock", "/var/lib/hull/run/t1/vfs1.sock"])
+        #expect(try Self.values(doc, "/domain/devices/filesystem/target/@dir") == ["hullvol0", "hullvol1"])
+        spec.filesystems.append(FilesystemSpec(tag: "hullvol0", socketPath: "relative.sock"))
+        #expect(throws: DomainSpecError.self) { try spec.validate() }
+    }
+
     @Test func minimalSpecHasTheVerifiedShape() throws {
         var spec = Self.baseSpec()
         spec.consoleLogPath = "/var/lib/hull/run/t1/console.log"

@@ -12,6 +12,7 @@ public struct IsolationBench: Sendable {
         case throughput = "stdout throughput"
         case syscalls = "syscall loop (getppid)"
         case fileIO = "file I/O loop in rootfs"
+        case volumeIO = "file I/O loop in a bind mount"
         case idleMemory = "host memory per idle container"
 
         public var unit: String {
@@ -19,7 +20,7 @@ public struct IsolationBench: Sendable {
             case .coldStart, .execLatency: "ms"
             case .throughput: "MiB/s"
             case .syscalls: "ns/call"
-            case .fileIO: "µs/file"
+            case .fileIO, .volumeIO: "µs/file"
             case .idleMemory: "MiB RSS"
             }
         }
@@ -34,6 +35,7 @@ public struct IsolationBench: Sendable {
             case .throughput: "sh -c 'head -c 64m /dev/zero' (busybox) into a pipe hull reads, bytes / (last byte − first byte); host: the host's busybox head into the same reader"
             case .syscalls: "hull-probe --syscalls \(IsolationBench.syscallCount)"
             case .fileIO: "hull-probe --fileio \(IsolationBench.fileCount): create, write 4 KiB, read back, unlink"
+            case .volumeIO: "the same loop in a host folder bind-mounted with -v (virtio-fs in a guest, an OCI bind mount under runc/runsc)"
             case .idleMemory: "hull-probe --idle: summed RSS of the host processes the container costs, after it printed ready"
             }
         }
@@ -131,14 +133,22 @@ public struct IsolationBench: Sendable {
     func measure(_ metric: Metric, driver: any IsolationDriver) async throws -> Double {
         let probe = ProbeRunner.containerBinary
         switch metric {
-        case .coldStart, .throughput, .syscalls, .fileIO:
+        case .coldStart, .throughput, .syscalls, .fileIO, .volumeIO:
             let runner = ContainerRunner(paths: paths, logger: logger)
             let capture = try TimedCapture()
-            let opts: RunOptions
+            var opts: RunOptions
+            // The bind-mounted folder of the volume row, removed afterwards.
+            let folder = URL(fileURLWithPath: "/tmp/hull-bench-volume-\(UUID().uuidString.prefix(8))")
+            defer { if metric == .volumeIO { try? FileManager.default.removeItem(at: folder) } }
             switch metric {
             case .coldStart: opts = options(["--hello"], entrypoint: probe)
             case .throughput: opts = options(["sh", "-c", "head -c \(Self.throughputBytes) /dev/zero"])
             case .syscalls: opts = options(["--syscalls", "\(Self.syscallCount)"], entrypoint: probe)
+            case .volumeIO:
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                opts = options(["--fileio", "\(Self.fileCount)"], entrypoint: probe)
+                opts.container.volumes = [VolumeMount(hostPath: folder.path, destination: "/bench", readOnly: false)]
+                opts.container.workdir = "/bench"
             default: opts = options(["--fileio", "\(Self.fileCount)"], entrypoint: probe)
             }
             let started = ContinuousClock.now

@@ -15,6 +15,9 @@ public protocol IsolationDriver: Sendable {
     /// Where a directory of Hull's helper files (`$HULL_HOME/probe`) is found by the
     /// isolation boundary, as the source of a read-only bind mount.
     func helperSource(_ directory: HelperDirectory) -> String
+    /// Where the isolation boundary finds volume number `index` (host path `hostPath`):
+    /// the host path itself for runc/runsc, its virtiofs share inside a guest.
+    func volumeSource(hostPath: String, index: Int) -> String
     /// Adjusts the spec to what this mode can do on this host before config.json is
     /// written (e.g. limits the host kernel would refuse); most modes change nothing.
     func adapt(_ spec: inout RuntimeSpec)

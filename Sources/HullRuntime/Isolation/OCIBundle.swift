@@ -39,8 +39,19 @@ public struct OCIBundle: Sendable {
             defaults = try RootfsDiskBuilder(paths: paths).tree(for: options.rootfs, into: tree, runDirectory: directory)
             rootfs = .directory(tree)
         }
-        var spec = try RuntimeSpecBuilder.build(image: defaults, flags: options.container, hostname: hostname,
+        // Volumes as the isolation boundary sees them; their host paths stay in annotations
+        // (a guest's driver shares them), so a restart from config.json still knows them.
+        var flags = options.container
+        var volumeAnnotations: [String: String] = [:]
+        for (index, volume) in flags.volumes.enumerated() {
+            volumeAnnotations[RuntimeSpec.volumeAnnotation(index)] = volume.hostPath + (volume.readOnly ? ":ro" : ":rw")
+            flags.volumes[index].hostPath = driver.volumeSource(hostPath: volume.hostPath, index: index)
+        }
+        var spec = try RuntimeSpecBuilder.build(image: defaults, flags: flags, hostname: hostname,
                                                 consoleSize: options.windowSize)
+        if !volumeAnnotations.isEmpty {
+            spec.annotations = (spec.annotations ?? [:]).merging(volumeAnnotations) { $1 }
+        }
         if case .directory(let tree) = rootfs {
             // runc and runsc take numeric ids only: names are resolved here, from the
             // image's own files, with the same rules the guest agent applies.

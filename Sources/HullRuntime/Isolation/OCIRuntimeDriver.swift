@@ -28,6 +28,9 @@ public struct OCIRuntimeDriver: IsolationDriver {
         paths.home.appendingPathComponent(directory.rawValue).path
     }
 
+    /// runc and runsc bind the host path itself.
+    public func volumeSource(hostPath: String, index: Int) -> String { hostPath }
+
     /// runc sets rlimits with the host kernel, which refuses to raise a hard limit above
     /// hull's own without CAP_SYS_RESOURCE (measured: a sandbox host with RLIMIT_NOFILE
     /// 20000 fails `runc create` for Docker's 1048576). Such limits are lowered to hull's.

@@ -27,6 +27,14 @@ public struct VMDriver: IsolationDriver {
     /// The initramfs carries Hull's helpers under /usr/lib/hull (guest-agent/build-initramfs.sh).
     public func helperSource(_ directory: HelperDirectory) -> String { "/usr/lib/hull/\(directory.rawValue)" }
 
+    /// A guest mounts volume N's virtio-fs share at /run/hull/volumes/N (VirtiofsShares;
+    /// a file's folder is shared, and the one file bound from it).
+    public func volumeSource(hostPath: String, index: Int) -> String {
+        let folder = VirtiofsShares.sharedFolder(for: hostPath)
+        let base = "/run/hull/volumes/\(index)"
+        return folder == hostPath ? base : base + "/" + (hostPath as NSString).lastPathComponent
+    }
+
     /// The guest's kernel is the container's: the spec runs as it is.
     public func adapt(_ spec: inout RuntimeSpec) {}
 
@@ -40,22 +48,32 @@ public struct VMDriver: IsolationDriver {
         HomeAccess.grantGuestFiles(paths)
         HomeAccess.grantRunDirectory(bundle.directory)
         let libvirt = try LibvirtConnection()
-        let vm = try await GuestVM.boot(id: name, config: guest, rootDisk: overlay, image: image,
+        let shares = try await VirtiofsShares.start(for: bundle.spec, runDirectory: bundle.directory, logger: logger)
+        var config = guest
+        config.extraKernelArgs += shares.kernelArgs
+        let vm: GuestVM
+        do {
+            vm = try await GuestVM.boot(id: name, config: config, rootDisk: overlay, image: image,
                                         runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
-                                        autodestroy: autodestroy)
-        return VMSandbox(vm: vm, spec: bundle.spec)
+                                        autodestroy: autodestroy, filesystems: shares.filesystems)
+        } catch {
+            await shares.stop()
+            throw error
+        }
+        return VMSandbox(vm: vm, spec: bundle.spec, shares: shares)
     }
 
     public var outlivesHull: Bool { true }
 
     public func removeLeftovers(of name: String, bundle directory: URL) async {
         try? LibvirtConnection().lookup(name: GuestVM.domainName(for: name))?.destroy()
+        VirtiofsShares.killLeftovers(in: directory)
     }
 
     /// The sandbox of a guest a previous hulld started, whose main process runs on
     /// `stream` (hulld's reattach).
     public static func adopt(vm: GuestVM, spec: RuntimeSpec, mainStream: UInt32) -> any Sandbox {
-        let sandbox = VMSandbox(vm: vm, spec: spec)
+        let sandbox = VMSandbox(vm: vm, spec: spec, shares: nil)
         sandbox.main.withLock { $0 = mainStream }
         return sandbox
     }
@@ -67,10 +85,14 @@ final class VMSandbox: Sandbox {
     let spec: RuntimeSpec
     /// The agent's stream of the container's main process, once started.
     let main = Mutex<UInt32?>(nil)
+    /// The virtiofsd processes of its volumes (nil for a guest a previous hulld started:
+    /// its virtiofsd end with QEMU, unreaped by this one).
+    let shares: VirtiofsShares?
 
-    init(vm: GuestVM, spec: RuntimeSpec) {
+    init(vm: GuestVM, spec: RuntimeSpec, shares: VirtiofsShares?) {
         self.vm = vm
         self.spec = spec
+        self.shares = shares
     }
 
     func start(stdio: ProcessStdio) async throws -> any ContainerProcess {
@@ -133,5 +155,6 @@ final class VMSandbox: Sandbox {
 
     func delete() async {
         await vm.stop()
+        await shares?.stop()
     }
 }

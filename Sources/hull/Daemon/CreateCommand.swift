@@ -9,7 +9,7 @@ struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create a container under hulld without starting it (start it with `hull start`).",
-        discussion: "Takes the same options as `hull run` (see `hull run --help`), except --rm and --rootfs.")
+        discussion: "Takes the same options as `hull run` (see `hull run --help`).")
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("hull run's options, IMAGE and the command.", valueName: "OPTIONS IMAGE COMMAND"))
     var arguments: [String] = []

@@ -30,6 +30,7 @@ enum AgentMain {
             ConsoleStdio.ensureOpen()
             ModuleLoader.loadAll()
             let cmdline = KernelCommandLine.current()
+            GuestVolumes.mountAll(cmdline.value(of: "hull.volumes"))
             // bench/boot.sh's baseline: boot exactly as a container guest does, then power
             // off without waiting for a host.
             if cmdline.value(of: "hull.selftest") == "poweroff" {
