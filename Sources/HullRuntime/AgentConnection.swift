@@ -258,37 +258,20 @@ public final class AgentConnection: Sendable {
 
     private func startStdinPump(stream: UInt32, from input: Int32, gate: CreditGate) {
         let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: ProtocolLimits.maxDataChunk)
-            var total = 0
             while true {
-                let allowed = gate.acquire(max: buffer.count)
-                if allowed == 0 {
-                    logger.notice("stdin pump: gate closed", metadata: ["stream": "\(stream)", "sent": "\(total)"])
-                    return
-                }  // session ended or process gone
+                // Always ask for a full chunk: a short read (a pipe holding only part of
+                // what its writer will send) must not shrink every later frame.
+                let allowed = gate.acquire(max: ProtocolLimits.maxDataChunk)
+                if allowed == 0 { return }  // session ended or process gone
                 var chunk = [UInt8](repeating: 0, count: allowed)
-                let n: Int
-                do {
-                    n = try FileDescriptorIO.read(input, into: &chunk)
-                } catch {
-                    logger.notice("stdin pump: read failed", metadata: ["stream": "\(stream)", "error": "\(error)"])
-                    n = 0
-                }
+                let n = (try? FileDescriptorIO.read(input, into: &chunk)) ?? 0
                 if n == 0 {
-                    logger.notice("stdin pump: EOF", metadata: ["stream": "\(stream)", "sent": "\(total)"])
                     try? send(Frame(streamID: stream, type: .stdin, flags: .endOfStream))
                     return
                 }
                 // Unused credit goes back to the gate.
                 if n < allowed { gate.grant(UInt32(allowed - n)) }
-                buffer = Array(chunk[0..<n])
-                total += n
-                do {
-                    try send(Frame(streamID: stream, type: .stdin, payload: buffer))
-                } catch {
-                    logger.notice("stdin pump: send failed", metadata: ["stream": "\(stream)", "error": "\(error)"])
-                    return
-                }
+                if (try? send(Frame(streamID: stream, type: .stdin, payload: Array(chunk[0..<n])))) == nil { return }
             }
         }
         thread.name = "hull-stdin-\(stream)"
