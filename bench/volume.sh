@@ -15,7 +15,7 @@ mode=${2:-vm}
 hull=.build/debug/hull
 [ -x "$hull" ] || { echo "bench: $hull missing: run scripts/setup.sh" >&2; exit 1; }
 dir=$(mktemp -d /tmp/hull-bench-volume.XXXXXX)
-trap 'rm -rf "$dir"; "$hull" rm -f bench-vol-a bench-vol-b >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$dir"; for c in bench-vol-a bench-vol-b; do "$hull" rm -f "$c" >/dev/null 2>&1 || true; done' EXIT
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }

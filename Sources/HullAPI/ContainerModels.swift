@@ -46,6 +46,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     public var foreground: Bool
     /// `-v` / `--mount`: bind mounts, named volumes and tmpfs mounts, in order.
     public var mounts: [MountRequest]
+    /// `--ulimit`: resource limits of the container's processes (Docker's defaults otherwise).
+    public var ulimits: [UlimitRequest]
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
@@ -53,7 +55,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
                 noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
                 stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
                 autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
-                kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountRequest] = []) {
+                kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountRequest] = [],
+                ulimits: [UlimitRequest] = []) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -78,6 +81,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.kernelArgs = kernelArgs
         self.foreground = foreground
         self.mounts = mounts
+        self.ulimits = ulimits
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -107,6 +111,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         kernelArgs = try c.decodeIfPresent([String].self, forKey: .kernelArgs) ?? []
         foreground = try c.decodeIfPresent(Bool.self, forKey: .foreground) ?? false
         mounts = try c.decodeIfPresent([MountRequest].self, forKey: .mounts) ?? []
+        ulimits = try c.decodeIfPresent([UlimitRequest].self, forKey: .ulimits) ?? []
     }
 }
 

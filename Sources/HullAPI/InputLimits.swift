@@ -164,6 +164,36 @@ public enum InputCheck {
         "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
+    /// Known names, -1 (unlimited) or 0 and up, at most 16 (one per name).
+    public static func ulimits(_ limits: [UlimitRequest], field: String = "ulimits") throws(InputError) {
+        guard limits.count <= UlimitRequest.names.count else {
+            throw InputError(field: field, rule: "may hold at most \(UlimitRequest.names.count) limits, not \(limits.count)")
+        }
+        for limit in limits {
+            guard UlimitRequest.names.contains(limit.name) else {
+                throw InputError(field: field, rule: "names one of \(UlimitRequest.names.joined(separator: ", ")), not \"\(limit.name)\"")
+            }
+            guard limit.soft >= -1, limit.hard >= -1 else {
+                throw InputError(field: field, rule: "must be -1 (unlimited) or at least 0, not \(limit.name)=\(limit.soft):\(limit.hard)")
+            }
+        }
+    }
+
+    /// Each name once, soft ≤ hard: rules between values the schema cannot state, so hulld
+    /// answers 409 (as for colliding mount targets).
+    public static func consistentUlimits(_ limits: [UlimitRequest], field: String = "ulimits") throws(InputError) {
+        var seen = Set<String>()
+        for limit in limits {
+            guard seen.insert(limit.name).inserted else {
+                throw InputError(field: field, rule: "must name \(limit.name) once")
+            }
+            let unlimited = { (v: Int64) in v == -1 ? Int64.max : v }
+            guard unlimited(limit.soft) <= unlimited(limit.hard) else {
+                throw InputError(field: field, rule: "needs soft ≤ hard, not \(limit.name)=\(limit.soft):\(limit.hard)")
+            }
+        }
+    }
+
     public static func nonEmpty(_ value: String, field: String) throws(InputError) {
         guard !value.isEmpty else { throw InputError(field: field, rule: "must not be empty") }
     }
@@ -187,5 +217,6 @@ extension CreateContainerRequest {
         if let rootfs { try InputCheck.hostPath(rootfs, field: "rootfs") }
         try InputCheck.kernelArgs(kernelArgs)
         try InputCheck.mounts(mounts)
+        try InputCheck.ulimits(ulimits)
     }
 }

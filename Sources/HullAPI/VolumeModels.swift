@@ -71,3 +71,20 @@ public struct VolumePruneResult: Codable, Sendable, Equatable {
         self.reclaimedBytes = reclaimedBytes
     }
 }
+
+/// `--ulimit NAME=SOFT[:HARD]` (Docker's names: nofile, nproc, core, …; -1 is unlimited).
+public struct UlimitRequest: Codable, Sendable, Equatable {
+    public var name: String
+    public var soft: Int64
+    public var hard: Int64
+
+    public init(name: String, soft: Int64, hard: Int64) {
+        self.name = name
+        self.soft = soft
+        self.hard = hard
+    }
+
+    /// Docker's names, as the kernel's RLIMIT_ resources.
+    public static let names = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+                               "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as"]
+}

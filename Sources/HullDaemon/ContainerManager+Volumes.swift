@@ -9,6 +9,7 @@ extension ContainerManager {
     func prepareMounts(of request: CreateContainerRequest) throws {
         do {
             try InputCheck.distinctTargets(request.mounts, tmpfs: request.tmpfs)
+            try InputCheck.consistentUlimits(request.ulimits)
         } catch {
             throw DaemonError.conflict(error.description)
         }

@@ -19,6 +19,7 @@ enum APIRouteTable {
         "POST /v1/exec/{id}/resize", "POST /v1/exec/{id}/kill", "POST /v1/exec/{id}/wait",
         "GET /v1/volumes", "POST /v1/volumes", "POST /v1/volumes/prune",
         "GET /v1/volumes/{name}", "DELETE /v1/volumes/{name}",
+        "GET /v1/system/df", "POST /v1/system/prune",
     ]
 }
 

@@ -39,6 +39,11 @@ enum RequestMapping {
         }
         flags.tty = request.tty
         flags.noNewPrivileges = request.noNewPrivileges
+        // -1 is unlimited (RLIM_INFINITY, UInt64.max); validate() bounded the rest.
+        flags.rlimits = request.ulimits.map { limit in
+            let value = { (v: Int64) -> UInt64 in v < 0 ? UInt64.max : UInt64(v) }
+            return RuntimeSpec.Rlimit(type: "RLIMIT_" + limit.name.uppercased(), hard: value(limit.hard), soft: value(limit.soft))
+        }
         // Cgroup limits under runc/runsc; the guest's size under vm (below).
         flags.memoryMiB = request.memoryMiB
         flags.cpus = request.cpus

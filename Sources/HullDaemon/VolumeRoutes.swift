@@ -1,7 +1,7 @@
 import HullAPI
 import Hummingbird
 
-/// `/v1/volumes`: named volumes (docs/openapi.yaml, "Volumes").
+/// `/v1/volumes` (named volumes) and `/v1/system` (disk usage, prune).
 struct VolumeRoutes {
     let manager: ContainerManager
 
@@ -18,6 +18,14 @@ struct VolumeRoutes {
         }
         api.post("/v1/volumes/prune") { _, _ in
             APIResponse.json(manager.pruneVolumes())
+        }
+        api.get("/v1/system/df") { _, _ in
+            await APIResponse.handle { APIResponse.json(try manager.diskUsage()) }
+        }
+        api.post("/v1/system/prune") { request, _ in
+            await APIResponse.handle {
+                APIResponse.json(try await manager.prune(volumes: try Query.bool(request, "volumes") ?? false))
+            }
         }
         api.get("/v1/volumes/:name") { _, context in
             await APIResponse.handle { APIResponse.json(try manager.volumeInfo(try Path.name(context))) }

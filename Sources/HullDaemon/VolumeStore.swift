@@ -73,14 +73,16 @@ final class VolumeStore: Sendable {
         try lock.withLock { _ in
             guard metadata(name) != nil else { throw DaemonError.notFound("no such volume: \(name)") }
             let folder = root.appendingPathComponent(name)
-            let bytes = Self.size(of: dataPath(name))
+            let bytes = FolderSize.bytes(dataPath(name))
             try FileManager.default.removeItem(at: folder)
             return bytes
         }
     }
+}
 
-    /// Bytes of the regular files under `url` (not following symbolic links).
-    static func size(of url: URL) -> Int64 {
+/// Bytes of the regular files under a folder (symbolic links not followed).
+enum FolderSize {
+    static func bytes(_ url: URL) -> Int64 {
         guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
                                                           options: [], errorHandler: { _, _ in true }) else { return 0 }
         var total: Int64 = 0

@@ -8,6 +8,20 @@ public struct GCReport: Sendable, Equatable {
     public var removedDisks: [Digest] = []
 }
 
+/// What an image store holds (`ImageStore.usage`).
+public struct StoreUsage: Sendable, Equatable {
+    /// Entries of index.json (tagged images and digests kept by name).
+    public var images = 0
+    public var blobBytes: Int64 = 0
+    /// Cached ext4 disks and unpacked trees, and their bytes.
+    public var cachedDisks = 0
+    public var cachedDiskBytes: Int64 = 0
+    /// What a garbage collection would free now: blobs no image leads to, and cached
+    /// disks of images that are gone.
+    public var reclaimableBlobBytes: Int64 = 0
+    public var reclaimableDiskBytes: Int64 = 0
+}
+
 /// Deletes blobs that no entry of index.json leads to, and cached disks and trees of manifests
 /// that are gone, except those a running container still uses. Runs under the store's
 /// exclusive lock, so no load can be halfway through adding what it would delete.
@@ -35,20 +49,28 @@ struct ImageGC {
         return (seen, manifests)
     }
 
-    func collect(index: OCIIndex, inUse: Set<Digest>) -> GCReport {
+    /// What a collection would remove now, and the bytes it would free (nothing removed).
+    func plan(index: OCIIndex, inUse: Set<Digest>) -> GCReport {
         let live = reachable(from: index)
         var report = GCReport()
         for digest in blobs.all() where !live.blobs.contains(digest) {
             report.freedBytes += blobs.size(digest) ?? 0
-            blobs.remove(digest)
             report.removedBlobs.append(digest)
         }
         for cache in caches {
             for digest in cache.all() where !live.manifests.contains(digest) && !inUse.contains(digest) {
                 report.freedBytes += OCILayoutSource.fileSize(cache.path(for: digest)) ?? 0
-                cache.remove(digest)
                 report.removedDisks.append(digest)
             }
+        }
+        return report
+    }
+
+    func collect(index: OCIIndex, inUse: Set<Digest>) -> GCReport {
+        let report = plan(index: index, inUse: inUse)
+        for digest in report.removedBlobs { blobs.remove(digest) }
+        for cache in caches {
+            for digest in report.removedDisks where cache.all().contains(digest) { cache.remove(digest) }
             cache.removeStalePartials()
         }
         return report

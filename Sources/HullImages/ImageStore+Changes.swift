@@ -63,6 +63,26 @@ extension ImageStore {
         }
     }
 
+    /// What the store holds and what `garbageCollect` would free now (`hull system df`).
+    public func diskUsage() throws -> StoreUsage {
+        try withLock(.shared) {
+            let index = try readIndex()
+            let plan = ImageGC(blobs: blobs, caches: [disks, trees]).plan(index: index, inUse: Set(usage.current().keys))
+            var result = StoreUsage()
+            result.images = index.manifests.count
+            result.blobBytes = blobs.all().reduce(0) { $0 + (blobs.size($1) ?? 0) }
+            for cache in [disks, trees] {
+                for digest in cache.all() {
+                    result.cachedDisks += 1
+                    result.cachedDiskBytes += OCILayoutSource.fileSize(cache.path(for: digest)) ?? 0
+                }
+            }
+            result.reclaimableBlobBytes = plan.removedBlobs.reduce(0) { $0 + (blobs.size($1) ?? 0) }
+            result.reclaimableDiskBytes = plan.freedBytes - result.reclaimableBlobBytes
+            return result
+        }
+    }
+
     /// Deletes blobs no tag leads to and cached disks of images that are gone.
     @discardableResult
     public func garbageCollect() throws -> GCReport {

@@ -1,3 +1,5 @@
+import HullProtocol
+
 /// What a container is asked to be, before it becomes an OCI runtime spec: the image's
 /// defaults and the user's flags, kept apart so the merge follows Docker's rules.
 public struct ImageDefaults: Sendable, Equatable {
@@ -46,6 +48,8 @@ public struct ContainerFlags: Sendable, Equatable {
     /// Host directories (bind mounts and named volumes' data) mounted into the container,
     /// in order; the isolation driver names their source (`IsolationDriver.volumeSource`).
     public var volumes: [VolumeMount] = []
+    /// `--ulimit`: replace Docker's default of the same resource (RLIMIT_NOFILE 1048576).
+    public var rlimits: [RuntimeSpec.Rlimit] = []
 
     public init() {}
 }

@@ -50,7 +50,7 @@ public enum RuntimeSpecBuilder {
                 capabilities: RuntimeSpec.Capabilities(
                     bounding: dockerCapabilities, effective: dockerCapabilities, inheritable: [],
                     permitted: dockerCapabilities, ambient: []),
-                rlimits: [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: 1_048_576, soft: 1_048_576)],
+                rlimits: rlimits(flags),
                 noNewPrivileges: flags.noNewPrivileges),
             root: RuntimeSpec.Root(path: "rootfs", readonly: flags.readOnly),
             hostname: hostname,
@@ -65,6 +65,13 @@ public enum RuntimeSpecBuilder {
     }
 
     /// `-m` and `--cpus` as cgroup limits; nil when neither is given.
+    /// Docker's default (RLIMIT_NOFILE 1048576) unless --ulimit names it, then --ulimit's.
+    public static func rlimits(_ flags: ContainerFlags) -> [RuntimeSpec.Rlimit] {
+        let given = Set(flags.rlimits.map(\.type))
+        let defaults = [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: 1_048_576, soft: 1_048_576)]
+        return defaults.filter { !given.contains($0.type) } + flags.rlimits
+    }
+
     static func resources(_ flags: ContainerFlags) -> RuntimeSpec.Resources? {
         guard flags.memoryMiB != nil || flags.cpus != nil else { return nil }
         let period: UInt64 = 100_000

@@ -6,7 +6,7 @@ enum CreateRequestFlags {
         "cpus": "--cpus", "memoryMiB": "--memory", "stopTimeout": "--stop-timeout",
         "bootTimeout": "--boot-timeout", "rootfs": "--rootfs", "kernelArgs": "--kernel-arg",
         "mounts.target": "-v/--mount target", "mounts.source": "-v/--mount source", "mounts.tmpfsSize": "--mount tmpfs-size",
-        "mounts": "-v/--mount",
+        "mounts": "-v/--mount", "ulimits": "--ulimit",
     ]
 
     static func flag(for field: String) -> String { byField[field] ?? field }

@@ -20,7 +20,7 @@ struct HullCommand: AsyncParsableCommand {
             LogsCommand.self, ExecCommand.self, StopCommand.self, RestartCommand.self, KillCommand.self,
             WaitCommand.self, RemoveCommand.self, InspectCommand.self, TopCommand.self, StatsCommand.self,
             CopyCommand.self, PullCommand.self, PushCommand.self, ImageTag.self, ImageCommand.self,
-            VolumeCommand.self, LoginCommand.self, LogoutCommand.self, ProbeCommand.self, BenchCommand.self, DoctorCommand.self,
+            VolumeCommand.self, SystemCommand.self, LoginCommand.self, LogoutCommand.self, ProbeCommand.self, BenchCommand.self, DoctorCommand.self,
         ])
 }
 

@@ -99,6 +99,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("mount"), help: ArgumentHelp("Mount as Docker's --mount says: type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=64m].", valueName: "SPEC"))
     var mounts: [String] = []
 
+    @Option(name: .customLong("ulimit"), help: ArgumentHelp("A resource limit of the container's processes, e.g. nofile=1024:2048 or nproc=64 (names as Docker's; -1 is unlimited).", valueName: "NAME=SOFT[:HARD]"))
+    var ulimits: [String] = []
+
     @Option(name: .customLong("security-opt"), help: ArgumentHelp("Security options; supported: no-new-privileges[=true|false].", valueName: "OPT"))
     var securityOpts: [String] = []
 
@@ -161,6 +164,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try flagged.validate()
             try InputCheck.distinctTargets(flagged.mounts, tmpfs: flagged.tmpfs)
+            try InputCheck.consistentUlimits(flagged.ulimits)
         } catch {
             throw ValidationError(error.named(CreateRequestFlags.flag(for: error.field)).description)
         }
@@ -239,7 +243,8 @@ struct RunCommand: AsyncParsableCommand {
             noNewPrivileges: try noNewPrivileges(), memoryMiB: try memory.map { try MemorySize.parseMiB($0) },
             cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove,
             isolation: try requestedIsolation()?.rawValue, rootfs: rootfsPath, kernelArgs: kernelArgs,
-            foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts))
+            foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts),
+            ulimits: try UlimitFlags.parse(ulimits))
     }
 
     func noNewPrivileges() throws -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import HullAPI
+import HullProtocol
 import HullRuntime
 import Testing
 @testable import HullDaemon
@@ -77,6 +78,25 @@ struct VolumeLogicTests {
             VolumeMount(hostPath: home.appendingPathComponent("volumes/cache/_data").path, destination: "/cache", readOnly: false),
         ])
         #expect(options.container.tmpfs == ["/scratch:size=4096,ro"])
+    }
+
+    @Test("--ulimit: Docker's names, -1 unlimited, soft ≤ hard, each once; it replaces the default")
+    func ulimits() throws {
+        try InputCheck.ulimits([UlimitRequest(name: "nofile", soft: 256, hard: 512), UlimitRequest(name: "core", soft: -1, hard: -1)])
+        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitRequest(name: "files", soft: 1, hard: 1)]) }
+        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitRequest(name: "nofile", soft: -2, hard: 1)]) }
+        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: 9, hard: 8)]) }
+        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: -1, hard: 8)]) }
+        #expect(throws: InputError.self) {
+            try InputCheck.consistentUlimits([UlimitRequest(name: "nproc", soft: 1, hard: 1), UlimitRequest(name: "nproc", soft: 2, hard: 2)])
+        }
+        try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: 8, hard: -1)])
+        let options = try RequestMapping.options(for: CreateContainerRequest(
+            image: "busybox", ulimits: [UlimitRequest(name: "nofile", soft: 256, hard: 512), UlimitRequest(name: "core", soft: 0, hard: -1)]))
+        #expect(options.container.rlimits == [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: 512, soft: 256),
+                                              RuntimeSpec.Rlimit(type: "RLIMIT_CORE", hard: UInt64.max, soft: 0)])
+        #expect(RuntimeSpecBuilder.rlimits(options.container) == options.container.rlimits, "nofile given: no default beside it")
+        #expect(RuntimeSpecBuilder.rlimits(ContainerFlags()) == [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: 1_048_576, soft: 1_048_576)])
     }
 
     @Test("exit results of removed containers are kept, the latest 1024")

@@ -77,6 +77,15 @@ extension Integration {
             #expect(r.out == "tmpfs\n8192\n", "\(r.out)")
         }
 
+        @Test("--ulimit reaches the container's processes", arguments: IsolationMode.allCases)
+        func ulimit(mode: IsolationMode) throws {
+            try require(mode)
+            let r = try HullCLI.run(["run", "--rm", "--isolation", mode.rawValue, "--ulimit", "nofile=256:512", "--ulimit", "nproc=100",
+                                     "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out == "256\n512\n100\n", "\(r.out)")
+        }
+
         @Test("a missing host path is a clear error and nothing is created")
         func missingHostPath() throws {
             let path = "/tmp/hull-no-such-folder-\(UUID().uuidString.prefix(8))"

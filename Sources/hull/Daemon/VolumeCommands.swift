@@ -122,6 +122,6 @@ struct VolumePrune: AsyncParsableCommand {
             try await client.call(.POST, "/v1/volumes/prune", expecting: VolumePruneResult.self)
         }
         for name in result.removed { print("Deleted: \(name)") }
-        print("Total reclaimed space: \(ByteCountFormatter.string(fromByteCount: result.reclaimedBytes, countStyle: .binary))")
+        print("Total reclaimed space: \(SizeText.si(result.reclaimedBytes))")
     }
 }
