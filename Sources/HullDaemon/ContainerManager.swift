@@ -237,15 +237,15 @@ final class ContainerManager: Sendable {
         // The exit is stored before the container leaves `live`: stop (and hulld's own
         // exit, which waits for that) must find it recorded, or the next hulld would
         // take it for a container that was running when hulld went away.
-        var stored = try? store.find(id)
-        if var record = stored {
+        // One transaction: a stop that read the record as running must not write it back
+        // over this exit (it would stay "stopping" forever, and restart's wait with it).
+        let stored = try? store.update(id: id) { record -> ContainerRecord in
             record.state = record.state == .removing ? .removing : .exited
             record.exitCode = code
             record.exitReason = reason
             record.finishedAt = Date()
             record.mainStream = nil
-            try? store.save(record)
-            stored = record
+            return record
         }
         // Only this run's entry: a start after the exit was stored may have put a new one.
         live.withLock { l in if l[id] === running { l.removeValue(forKey: id) } }
@@ -302,10 +302,14 @@ final class ContainerManager: Sendable {
         guard let running = live.withLock({ $0[record.id] }) else { return }  // Docker: stopping a stopped container is fine
         let grace = timeout ?? record.request.stopTimeout ?? 10
         try await lock(record.id).run {
-            var current = try self.record(record.id)
-            guard current.state == .running else { return }
-            current.state = .stopping
-            try self.store.save(current)
+            // Checked and set in one transaction: the exit watcher does not take this lock,
+            // and an exit it records between a read and a save here would be overwritten.
+            let stopping = try self.store.update(id: record.id) { current -> Bool in
+                guard current.state == .running else { return false }
+                current.state = .stopping
+                return true
+            }
+            guard stopping == true else { return }
             try? await running.process.signal(SIGTERM)
             let exited = await self.waitUntilGone(record.id, for: InputLimits.duration(seconds: grace, limit: InputLimits.maxStopSeconds))
             if !exited {

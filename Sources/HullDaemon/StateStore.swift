@@ -85,6 +85,19 @@ final class StateStore: Sendable {
         try db.write { try record.update($0) }
     }
 
+    /// Reads, changes and writes one record in a single write transaction, so that no
+    /// other writer (the exit watcher, a stop) can slip between the read and the write
+    /// and have its change overwritten. nil when there is no such record.
+    func update<T>(id: String, _ change: (inout ContainerRecord) throws -> T) throws -> T? {
+        try db.write { db in
+            guard var record = try ContainerRecord.fetchOne(db, key: id) else { return nil }
+            let before = record
+            let result = try change(&record)
+            if record != before { try record.update(db) }
+            return result
+        }
+    }
+
     func delete(id: String) throws {
         _ = try db.write { try ContainerRecord.deleteOne($0, key: id) }
     }

@@ -48,6 +48,34 @@ struct DaemonLogicTests {
         }
     }
 
+    /// The race scripts/api-fuzz.sh found (a restart hung forever): stop read the record as
+    /// running, the exit watcher stored the exit, stop wrote "stopping" over it. Both now
+    /// change the record in one transaction, so the later one sees the earlier's change.
+    @Test("an exit stored while a stop decides is never overwritten by it")
+    func exitBeatsStop() throws {
+        let store = try StateStore()
+        try store.insert(ContainerRecord(id: "c1", name: "c1", image: "busybox", state: .running, createdAt: Date(),
+                                         startedAt: Date(), finishedAt: nil, exitCode: nil, exitReason: nil, domain: "",
+                                         isolation: "process", request: CreateContainerRequest(image: "busybox"), mainStream: nil))
+        // The exit watcher first…
+        _ = try store.update(id: "c1") { record -> ContainerRecord in
+            record.state = .exited
+            record.exitCode = 0
+            record.finishedAt = Date()
+            return record
+        }
+        // …then the stop, as ContainerManager.stop decides: only a running container.
+        let stopping = try store.update(id: "c1") { record -> Bool in
+            guard record.state == .running else { return false }
+            record.state = .stopping
+            return true
+        }
+        #expect(stopping == false)
+        #expect(try store.find("c1")?.state == .exited)
+        #expect(try store.find("c1")?.exitCode == 0)
+        #expect(try store.update(id: "nosuch") { _ in true } == nil)
+    }
+
     @Test("state store: find by id, unique prefix or name; names unique; states kept")
     func stateStore() throws {
         let store = try StateStore()
