@@ -74,6 +74,9 @@ enabled = false
 values = ["fuzz-target", "$exec_id"]
 TOML
 
+# --max-response-time (schemathesis's check, 10 s by default): a restart is a stop (the
+# grace, SIGKILL, up to 10 s more for a sandbox that does not answer) and a start, so 30 s,
+# the request timeout, is its bound here.
 # Operations that wait for a process by design (wait, an exec's output until it ends)
 # would only time out, and a system prune would remove the stopped fuzz target (and with
 # it every later {id} case); everything else is fuzzed, in positive and negative mode.
@@ -84,7 +87,7 @@ status=0
   --checks all \
   --phases examples,coverage,fuzzing \
   --max-examples "${HULL_FUZZ_EXAMPLES:-30}" --generation-deterministic --workers 1 \
-  --request-timeout 30 --no-color \
+  --request-timeout 30 --max-response-time 30 --no-color \
   --exclude-path-regex '(/wait|^/v1/exec/\{id\}/output|^/v1/system/prune)$' \
   ) || status=$?
 
