@@ -1,5 +1,6 @@
 import Foundation
 import HullAPI
+import HullRuntime
 
 /// Volumes and the mounts of containers: bind sources must exist (no silent creation, as
 /// Docker's --mount), named volumes are made on first use, and a volume in use by any
@@ -58,7 +59,7 @@ extension ContainerManager {
 
     /// Docker: creating a volume that exists answers with it.
     func createVolume(_ request: CreateVolumeRequest) throws -> (VolumeInfo, created: Bool) {
-        let name = request.name ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let name = request.name ?? ContainerID.generate().full   // 64 random hex digits, as Docker's
         let (_, created) = try volumes.ensure(name)
         return (try volumeInfo(name), created)
     }

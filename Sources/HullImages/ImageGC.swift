@@ -69,8 +69,9 @@ struct ImageGC {
     func collect(index: OCIIndex, inUse: Set<Digest>) -> GCReport {
         let report = plan(index: index, inUse: inUse)
         for digest in report.removedBlobs { blobs.remove(digest) }
+        let doomed = Set(report.removedDisks)
         for cache in caches {
-            for digest in report.removedDisks where cache.all().contains(digest) { cache.remove(digest) }
+            for digest in cache.all() where doomed.contains(digest) { cache.remove(digest) }
             cache.removeStalePartials()
         }
         return report
