@@ -12,6 +12,11 @@ import HullRuntime
 /// (`foreground`): if the client dies, hulld kills the container (and with --rm removes it).
 extension RunCommand {
     func runForeground(_ request: CreateContainerRequest) async throws {
+        // Caught from here on, so a signal during create or start is forwarded once the
+        // container runs instead of killing this client with the container half set up.
+        let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
+        let signals = SignalForwarder(forwardInterrupts: terminal == nil,
+                                      grace: InputLimits.duration(seconds: stopTimeout, limit: InputLimits.maxStopSeconds))
         let client = try await daemon.client()
         let created: CreatedContainer
         do {
@@ -20,9 +25,6 @@ extension RunCommand {
             throw Self.fail(error.message, status: 125)   // docker run: 125 when the container cannot be created
         }
         let base = "/v1/containers/\(created.id)"
-        let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
-        let signals = SignalForwarder(forwardInterrupts: terminal == nil,
-                                      grace: InputLimits.duration(seconds: stopTimeout, limit: InputLimits.maxStopSeconds))
         let result: WaitResult
         do {
             // Following before the start: hulld counts this client as the container's

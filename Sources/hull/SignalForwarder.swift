@@ -8,41 +8,44 @@ import HullRuntime
 /// changes to its pty, the way `docker run` does. After SIGINT or SIGTERM the container
 /// gets `grace` to exit; then it is killed (a pid-namespace init without a handler never
 /// sees SIGTERM, just as under Docker).
+///
+/// Signals are caught from `init` on: one that arrives before the container has started
+/// (the output stream can show the process's first line before the start call returns)
+/// waits and is sent by `attach`, instead of killing `hull run` by default disposition.
 final class SignalForwarder: @unchecked Sendable {
-    // Dispatch sources are not Sendable; `lock` guards them and `killedFor`.
+    // Dispatch sources are not Sendable; `lock` guards every var below.
     private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
     private var killedFor: Int32?
     private var graceStarted = false
-    private let forwarded: [Int32]
+    private var send: (@Sendable (Int32) async -> Void)?
+    private var pending: [Int32] = []
     private let grace: Duration
 
     /// With a terminal, Ctrl-C travels as a byte through the pty, so SIGINT is not
     /// forwarded separately.
     init(forwardInterrupts: Bool, grace: Duration) {
+        self.grace = grace
         var list = [SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
         if forwardInterrupts { list.append(SIGINT) }
-        forwarded = list
-        self.grace = grace
+        var made: [DispatchSourceSignal] = []
+        for sig in list {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in received(sig) }
+            source.resume()
+            made.append(source)
+        }
+        sources = made
     }
 
     /// The signal hull received when it had to kill the container after the grace period.
     var killedAfterGrace: Int32? { lock.withLock { killedFor } }
 
-    /// Starts forwarding: `send` delivers a signal to the container, `resize` a window size.
+    /// Starts forwarding (first what arrived before): `send` delivers a signal to the
+    /// container, `resize` a window size.
     func attach(send: @escaping @Sendable (Int32) async -> Void,
                 resize: (@Sendable (WindowSize) async -> Void)?, terminal: TerminalMode?) {
-        var made: [DispatchSourceSignal] = []
-        for sig in forwarded {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                Task { await send(sig) }
-                if sig == SIGINT || sig == SIGTERM { startGrace(send, for: sig) }
-            }
-            source.resume()
-            made.append(source)
-        }
         if let terminal, let resize {
             signal(SIGWINCH, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
@@ -50,9 +53,27 @@ final class SignalForwarder: @unchecked Sendable {
                 if let size = terminal.windowSize() { Task { await resize(size) } }
             }
             source.resume()
-            made.append(source)
+            lock.withLock { sources.append(source) }
         }
-        lock.withLock { sources.append(contentsOf: made) }
+        let early = lock.withLock { () -> [Int32] in
+            self.send = send
+            defer { pending = [] }
+            return pending
+        }
+        for sig in early { forward(sig, with: send) }
+    }
+
+    private func received(_ sig: Int32) {
+        let target = lock.withLock { () -> (@Sendable (Int32) async -> Void)? in
+            if send == nil { pending.append(sig) }
+            return send
+        }
+        if let target { forward(sig, with: target) }
+    }
+
+    private func forward(_ sig: Int32, with send: @escaping @Sendable (Int32) async -> Void) {
+        Task { await send(sig) }
+        if sig == SIGINT || sig == SIGTERM { startGrace(send, for: sig) }
     }
 
     private func startGrace(_ send: @escaping @Sendable (Int32) async -> Void, for sig: Int32) {
