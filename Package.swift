@@ -53,7 +53,7 @@ let package = Package(
         // (HullDaemon, hulld) and its client (HullClient, used by the CLI).
         .target(name: "HullAPI", path: "Sources/HullAPI"),
         .target(name: "HullDaemon", dependencies: [
-            "HullAPI", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages",
+            "HullAPI", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -6,6 +6,7 @@
 # refused, a schema-invalid one accepted, or a hulld that stops answering.
 #
 #   scripts/api-fuzz.sh [HULLD]      (HULLD: the hulld binary, default .build/debug/hulld)
+#   HULL_FUZZ_INCLUDE=REGEX          only the paths REGEX matches (while working on them)
 #
 # Needs: schemathesis and socat (scripts/setup.sh installs both), the guest files of
 # scripts/setup.sh under /var/lib/hull (the built-in busybox image is linked from there).
@@ -29,9 +30,10 @@ for link in kernel guest probe images/busybox; do
 done
 socket=$home/hulld.sock
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-hulld_pid= bridge_pid=
+hulld_pid= bridge_pid= registry_pid=
 cleanup() {
   [ -n "$bridge_pid" ] && kill "$bridge_pid" 2>/dev/null || true
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null || true
   if [ -n "$hulld_pid" ] && kill -0 "$hulld_pid" 2>/dev/null; then
     kill -TERM "$hulld_pid" 2>/dev/null || true
     # hulld stops its gvisor/process containers first (each up to its stop timeout);
@@ -48,6 +50,21 @@ hulld_pid=$!
 answers() { curl -sf --max-time 5 --unix-socket "$socket" http://localhost/v1/version >/dev/null 2>&1; }
 for _ in $(seq 300); do answers && break; kill -0 "$hulld_pid" 2>/dev/null || break; sleep 0.1; done
 answers || { cat "$home/hulld.log" >&2; hull_die "hulld did not come up"; }
+
+# An empty registry on loopback for the pulls and pushes the fuzzer sends (the hooks point
+# every valid image name there: nothing may leave this machine).
+command -v docker-registry >/dev/null || hull_die "docker-registry is missing: scripts/setup.sh installs it (apt-get install docker-registry)"
+registry_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$home/registry.yml" <<YAML
+version: 0.1
+storage: {filesystem: {rootdirectory: $home/registry}}
+http: {addr: 127.0.0.1:$registry_port}
+log: {level: error}
+YAML
+docker-registry serve "$home/registry.yml" >"$home/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$registry_port/v2/" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$registry_port/v2/" >/dev/null || { cat "$home/registry.log" >&2; hull_die "docker-registry did not come up"; }
 
 socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$socket" 2>>"$home/socat.log" &
 bridge_pid=$!
@@ -72,6 +89,13 @@ enabled = false
 
 [dictionaries.targets]
 values = ["fuzz-target", "$exec_id"]
+
+# An archive is bytes to the schema (it cannot say "a docker save or OCI layout tar"):
+# valid bytes that are no such archive are a 400, as the document says.
+[[operations]]
+include-path = "/v1/images/load"
+[operations.checks.positive_data_acceptance]
+expected-statuses = ["2xx", "400", "404", "409", "413"]
 TOML
 
 # --max-response-time (schemathesis's check, 10 s by default): a restart is a stop (the
@@ -81,7 +105,7 @@ TOML
 # would only time out, and a system prune would remove the stopped fuzz target (and with
 # it every later {id} case); everything else is fuzzed, in positive and negative mode.
 status=0
-(cd "$home" && PYTHONPATH="$OLDPWD/scripts" SCHEMATHESIS_HOOKS=api_fuzz_hooks \
+(cd "$home" && PYTHONPATH="$OLDPWD/scripts" SCHEMATHESIS_HOOKS=api_fuzz_hooks HULL_FUZZ_REGISTRY="127.0.0.1:$registry_port" \
   timeout 1200 python3 -m schemathesis.cli --config-file "$home/schemathesis.toml" run "$OLDPWD/docs/openapi.yaml" \
   --url "http://127.0.0.1:$port" \
   --checks all \
@@ -89,6 +113,7 @@ status=0
   --max-examples "${HULL_FUZZ_EXAMPLES:-30}" --generation-deterministic --workers 1 \
   --request-timeout 30 --max-response-time 30 --no-color \
   --exclude-path-regex '(/wait|^/v1/exec/\{id\}/output|^/v1/system/prune)$' \
+  ${HULL_FUZZ_INCLUDE:+--include-path-regex "$HULL_FUZZ_INCLUDE"} \
   ) || status=$?
 
 alive=1

@@ -68,13 +68,7 @@ public struct DaemonClient: Sendable {
 
     /// A streaming GET of process output (logs, attach, exec output), as frames.
     public func output(_ path: String) async throws -> AsyncThrowingStream<OutputFrame, any Error> {
-        var request = HTTPClientRequest(url: try url(path))
-        request.method = .GET
-        let response = try await execute(request, timeout: Self.forever)
-        if response.status.code >= 300 {
-            let data = try await response.body.collect(upTo: 1 << 20)
-            try Self.check(response.status, Data(data.readableBytesView))
-        }
+        let response = try await openStream(.GET, path)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 var decoder = OutputFrameDecoder()
@@ -92,8 +86,10 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    /// Streams everything read from `fd` until EOF as the body of a POST (a process's stdin).
-    public func upload(_ path: String, from fd: Int32) async throws {
+    /// Streams everything read from `fd` until EOF as the body of a POST (a process's
+    /// stdin, an image archive) and returns the answer's body.
+    @discardableResult
+    public func upload(_ path: String, from fd: Int32, contentType: String? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: try url(path))
         request.method = .POST
         let chunks = AsyncStream<ByteBuffer> { continuation in
@@ -109,10 +105,54 @@ public struct DaemonClient: Sendable {
             }
             thread.start()
         }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         request.body = .stream(chunks, length: .unknown)
         let response = try await execute(request, timeout: Self.forever)
         let data = try await response.body.collect(upTo: 1 << 20)
         try Self.check(response.status, Data(data.readableBytesView))
+        return Data(data.readableBytesView)
+    }
+
+    /// A POST answered with a stream of progress lines (pull, push), one JSON object per
+    /// line; `headers` go with the request (X-Registry-Auth).
+    public func progress(_ path: String, headers: [(String, String)] = []) async throws -> AsyncThrowingStream<ProgressMessage, any Error> {
+        let response = try await openStream(.POST, path, headers: headers)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var pending = Data()
+                do {
+                    for try await buffer in response.body {
+                        pending.append(contentsOf: buffer.readableBytesView)
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            let line = pending[pending.startIndex..<newline]
+                            pending = Data(pending[pending.index(after: newline)...])
+                            guard !line.isEmpty else { continue }
+                            continuation.yield(try Self.decoder.decode(ProgressMessage.self, from: Data(line)))
+                        }
+                        guard pending.count <= ProgressMessage.lineLimit else {
+                            throw DaemonClientError(status: nil, message: "hulld sent a progress line over \(ProgressMessage.lineLimit) bytes")
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// A call whose answer streams: an error answer becomes a DaemonClientError here.
+    private func openStream(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await execute(request, timeout: Self.forever)
+        if response.status.code >= 300 {
+            let data = try await response.body.collect(upTo: 1 << 20)
+            try Self.check(response.status, Data(data.readableBytesView))
+        }
+        return response
     }
 
     private func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {

@@ -13,6 +13,7 @@ struct APIServer {
     static let maxBody = 1 << 20
 
     let manager: ContainerManager
+    let images: ImageService
     let logger: Logger
 
     func router() -> Router<APIContext> {
@@ -138,6 +139,7 @@ struct APIServer {
         }
         ExecRoutes(manager: manager).add(to: api)
         VolumeRoutes(manager: manager).add(to: api)
+        ImageRoutes(manager: manager, images: images).add(to: api)
         return router
     }
 }

@@ -110,9 +110,10 @@ final class ContainerManager: Sendable {
             throw DaemonError.conflict("the name \"\(name)\" is already in use by another container: remove it or choose another --name")
         }
         // The image must exist now, not at start (Docker: create fails on a missing image).
+        var imageDigest: String?
         if case .image(let reference) = options.rootfs, request.rootfs == nil {
             do {
-                _ = try ImageStore(home: paths.home).resolve(reference)
+                imageDigest = try ImageStore(home: paths.home).resolve(reference).manifestDigest.string
             } catch {
                 throw DaemonError.notFound("\(error)")
             }
@@ -123,7 +124,7 @@ final class ContainerManager: Sendable {
             id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
             domain: mode == .vm ? GuestVM.domainName(for: name) : "", isolation: mode.rawValue,
-            request: request, mainStream: nil)
+            request: request, mainStream: nil, imageDigest: imageDigest)
         try store.insert(record)
         _ = try mainLog(id.full)
         logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(request.image)"])
@@ -167,6 +168,7 @@ final class ContainerManager: Sendable {
         try checkBindSources(record.request)   // a bind source deleted since the create
         var options = try RequestMapping.options(for: record.request, paths: paths)
         options.name = record.name
+        if let digest = record.imageDigest, case .image = options.rootfs { options.rootfs = .image(digest) }
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         // The agent outlives a hulld that goes away and waits for the next to resume.
         options.guest.extraKernelArgs.append("hull.persist=1")

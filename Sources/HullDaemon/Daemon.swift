@@ -18,6 +18,8 @@ public struct Daemon {
         public var stopContainersOnExit = false
         /// The isolation of containers whose create request names none.
         public var defaultIsolation = IsolationMode.defaultMode
+        /// Registries pulls and pushes may reach over plain HTTP or unverified TLS.
+        public var insecureRegistries: [String] = []
         public init(socketPath: String, paths: HullPaths) {
             self.socketPath = socketPath
             self.paths = paths
@@ -72,7 +74,9 @@ public struct Daemon {
         }
         let path = options.socketPath
         let app = Application(
-            router: APIServer(manager: manager, logger: logger).router(),
+            router: APIServer(manager: manager, images: ImageService(paths: options.paths, logger: logger,
+                                                                     insecureRegistries: options.insecureRegistries),
+                              logger: logger).router(),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: "hulld"),
             onServerRunning: { _ in
                 chmod(path, 0o600)

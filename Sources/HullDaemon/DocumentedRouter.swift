@@ -20,6 +20,8 @@ enum APIRouteTable {
         "GET /v1/volumes", "POST /v1/volumes", "POST /v1/volumes/prune",
         "GET /v1/volumes/{name}", "DELETE /v1/volumes/{name}",
         "GET /v1/system/df", "POST /v1/system/prune",
+        "GET /v1/images", "GET /v1/images/inspect", "POST /v1/images/pull", "POST /v1/images/push",
+        "POST /v1/images/load", "POST /v1/images/tag", "POST /v1/images/remove", "POST /v1/images/prune",
     ]
 }
 

@@ -21,6 +21,10 @@ struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, Persistab
     var request: CreateContainerRequest
     /// The agent stream of the main process while it runs.
     var mainStream: Int64?
+    /// The manifest digest the image resolved to at create: a start runs that image even
+    /// when its tag has moved since (as Docker does), and `image rm` names this container.
+    /// nil for `--rootfs` and for records of hulld before it kept this.
+    var imageDigest: String? = nil
 
     var info: ContainerInfo {
         ContainerInfo(id: id, name: name, image: image, command: request.command, state: state,
@@ -73,6 +77,9 @@ final class StateStore: Sendable {
                 t.column("request", .jsonText).notNull()
                 t.column("mainStream", .integer)
             }
+        }
+        m.registerMigration("v2: image digest") { db in
+            try db.alter(table: "container") { t in t.add(column: "imageDigest", .text) }
         }
         return m
     }

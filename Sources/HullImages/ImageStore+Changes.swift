@@ -18,9 +18,11 @@ extension ImageStore {
 
     /// Removes the tag `text` names, or every tag of the image when `text` is a digest.
     /// The image's blobs go when no tag is left, unless a container uses it (then
-    /// nothing changes, unless `force`).
+    /// nothing changes, unless `force`). `usedBy` (manifest digest → container names)
+    /// replaces the store's own view (run folders) when the caller knows better: hulld
+    /// knows its containers by name, running or not.
     @discardableResult
-    public func remove(_ text: String, force: Bool = false) throws -> [RemovalEvent] {
+    public func remove(_ text: String, force: Bool = false, usedBy: [Digest: [String]]? = nil) throws -> [RemovalEvent] {
         try withLock(.exclusive) {
             var index = try readIndex()
             let match = try lookup(text, in: index)
@@ -29,8 +31,9 @@ extension ImageStore {
             let removed = index.manifests.filter { byName ? Self.entryName($0) == match.name : $0.digest == digest }
             let remaining = index.manifests.filter { byName ? Self.entryName($0) != match.name : $0.digest != digest }
             let lastReference = !remaining.contains { $0.digest == digest }
-            if lastReference, !force, let runs = usage.current()[digest] {
-                throw ImageError.imageInUse(match.name?.familiar ?? digest.short, runs: runs.sorted())
+            if lastReference, !force {
+                let users = (usedBy ?? usage.current())[digest] ?? []
+                if !users.isEmpty { throw ImageError.imageInUse(match.name?.familiar ?? digest.short, runs: users.sorted()) }
             }
             index.manifests = remaining
             try writeIndex(index)

@@ -18,7 +18,7 @@ public struct PlatformChoice: Sendable, Equatable, CustomStringConvertible {
     /// `linux/amd64`, `linux/arm64/v8`, `linux/arm/v7`.
     public init(parsing text: String) throws(ImageError) {
         let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" } }) else {
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") } }) else {
             throw ImageError.badPlatform(text)
         }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)

@@ -65,3 +65,12 @@ struct TempArea: Sendable {
         try? FileManager.default.removeItem(at: url)
     }
 }
+
+extension ImageStore {
+    /// A scratch folder on the store's file system, removed after `body` (and after a
+    /// crash, when the store is next opened for writing): where hulld keeps an uploaded
+    /// archive while it loads.
+    public func withScratch<T>(_ body: (URL) async throws -> T) async throws -> T {
+        try await temp.withDirectory(body)
+    }
+}

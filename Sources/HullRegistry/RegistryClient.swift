@@ -37,7 +37,8 @@ public final class RegistryClient: Sendable {
         self.http = http
         self.options = options
         self.auth = AuthSession(registry: registry, challenge: challenge,
-                                credentials: credentials ?? (try? options.credentials.credentials(for: registry)) ?? nil)
+                                credentials: credentials ?? options.suppliedCredentials[registry]
+                                    ?? (try? options.credentials.credentials(for: registry)) ?? nil)
     }
 
     /// Connects, runs `body`, and always shuts the HTTP client down. `credentials` replace

@@ -11,6 +11,8 @@ public struct RegistryOptions: Sendable {
     /// Folders holding `HOST:PORT/*.crt` CA certificates, as Docker's `/etc/docker/certs.d`.
     public var certDirectories: [URL]
     public var credentials: CredentialStore
+    /// Credentials a client sent with this call, by registry; they win over stored ones.
+    public var suppliedCredentials: [String: RegistryCredentials] = [:]
     public var retry: RetryPolicy
     public var logger: Logger
 

@@ -1,18 +1,21 @@
 import ArgumentParser
 import Foundation
+import HullAPI
+import HullClient
 import HullImages
 import Logging
 
 /// `hull image …` (alias `hull images`): the local image store, an OCI image layout at
 /// $HULL_HOME/oci. Without a subcommand it lists the images, so `hull images` works as
 /// in Docker.
-struct ImageCommand: ParsableCommand {
+struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "Manage images: load, list, inspect, tag and remove.",
         discussion: """
-            Images live in $HULL_HOME/oci, an OCI image layout that skopeo and umoci can read \
-            too. `busybox:latest` is built in: it is made from Debian's busybox-static (set up \
+            hulld keeps the images, in $HULL_HOME/oci, an OCI image layout that skopeo and \
+            umoci can read too; these commands are its clients (`disk` and `import-builtin` \
+            work on the store directly). `busybox:latest` is built in: it is made from Debian's busybox-static (set up \
             by scripts/setup.sh) the first time it is used, without any network.
 
             Examples:
@@ -30,7 +33,8 @@ struct ImageCommand: ParsableCommand {
         aliases: ["images"])
 }
 
-/// Opens the store and turns its errors into `hull: …` on stderr and exit status 1.
+/// Opens the store and turns its errors into `hull: …` on stderr and exit status 1 (for
+/// the commands that still work on the store directly: `disk`, `import-builtin`).
 enum ImageCLI {
     static func withStore<T>(_ global: GlobalOptions, _ body: (ImageStore) throws -> T) throws -> T {
         global.bootstrapLogging()
@@ -49,11 +53,12 @@ enum ImageCLI {
     }
 }
 
-struct ImageList: ParsableCommand {
+struct ImageList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls", abstract: "List images: name, tag, digest, size, created.", aliases: ["list"])
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .shortAndLong, help: "Print the full manifest digests only.")
     var quiet = false
@@ -61,28 +66,30 @@ struct ImageList: ParsableCommand {
     @Flag(name: .customLong("no-trunc"), help: "Show full digests.")
     var noTrunc = false
 
-    func run() throws {
-        let images = try ImageCLI.withStore(global) { try $0.list() }
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
+        let images = try await reportingErrors { try await client.call(.GET, "/v1/images", expecting: [ImageInfo].self) }
         if quiet {
-            var seen = Set<Digest>()
-            for image in images where seen.insert(image.manifestDigest).inserted { print(image.manifestDigest) }
+            var seen = Set<String>()
+            for image in images where seen.insert(image.digest).inserted { print(image.digest) }
             return
         }
         let now = Date()
         let rows = images.map { image in
             [
-                image.name?.familiarName ?? "<none>",
-                image.name?.tag ?? "<none>",
-                noTrunc ? image.manifestDigest.string : image.manifestDigest.short,
+                image.repository ?? "<none>",
+                image.tag ?? "<none>",
+                noTrunc ? image.digest : String(image.digest.split(separator: ":").last?.prefix(12) ?? ""),
                 image.size.map(SizeText.si) ?? "?",
-                image.created.map { DurationText.ago($0, now: now) } ?? "N/A",
+                image.createdAt.map { DurationText.ago($0, now: now) } ?? "N/A",
             ]
         }
         Table.print(header: ["NAME", "TAG", "DIGEST", "SIZE", "CREATED"], rows: rows)
     }
 }
 
-struct ImageLoad: ParsableCommand {
+struct ImageLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Load images from an OCI layout folder, an OCI layout tar or a docker save tar.",
@@ -90,38 +97,57 @@ struct ImageLoad: ParsableCommand {
             Accepts what `docker save`, `skopeo copy … docker-archive:FILE`, \
             `skopeo copy … oci-archive:FILE` and `skopeo copy … oci:DIR` write. Only \
             linux/amd64 images load; from a multi-platform index the linux/amd64 image is \
-            taken. Every blob is checked against its digest; on any error nothing is stored.
+            taken. Every blob is checked against its digest; on any error nothing is stored. \
+            The archive is sent to hulld (a folder as a tar of it); `-` reads it from stdin.
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Option(name: .customLong("name"), help: ArgumentHelp(
         "Name the images NAME (keeping each one's tag), or NAME:TAG when the input holds one image. Needed when an OCI layout names its images by tag only.",
         valueName: "NAME[:TAG]"))
     var name: String?
 
-    @Argument(help: ArgumentHelp("Archive files or OCI layout folders.", valueName: "FILE|DIR"))
-    var inputs: [String]
+    @Option(name: .shortAndLong, help: ArgumentHelp("Read the archive from this file (docker load -i).", valueName: "FILE"))
+    var input: String?
 
-    func run() throws {
-        try ImageCLI.withStore(global) { store in
-            for input in inputs {
-                for image in try store.load(from: URL(fileURLWithPath: input), name: name) {
-                    if image.names.isEmpty {
-                        print("Loaded image: \(image.manifestDigest) (untagged: give it a name with --name or hull image tag)")
-                    }
-                    for ref in image.names { print("Loaded image: \(ref.familiar) (\(image.manifestDigest.short))") }
+    @Argument(help: ArgumentHelp("Archive files or OCI layout folders.", valueName: "FILE|DIR"))
+    var inputs: [String] = []
+
+    func validate() throws {
+        if inputs.isEmpty && input == nil { throw ValidationError("give an archive or folder to load (or -i FILE, or - for stdin)") }
+    }
+
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
+        let path = "/v1/images/load" + ImageClient.query([("name", name)])
+        for source in (input.map { [$0] } ?? []) + inputs {
+            let data = try await reportingErrors { try await ArchiveUpload.send(source, client: client, path: path) }
+            let loaded: [LoadedImageInfo]
+            do {
+                loaded = try JSONDecoder().decode([LoadedImageInfo].self, from: data)
+            } catch {
+                ImageCLI.fail("hulld answered the load with something unexpected: \(error)")
+            }
+            for image in loaded {
+                let short = String(image.digest.split(separator: ":").last?.prefix(12) ?? "")
+                if image.names.isEmpty {
+                    print("Loaded image: \(image.digest) (untagged: give it a name with --name or hull image tag)")
                 }
+                for ref in image.names { print("Loaded image: \(ref) (\(short))") }
             }
         }
     }
 }
 
-struct ImageInspect: ParsableCommand {
+struct ImageInspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Print an image's config (OCI image config JSON).")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .customLong("manifest"), help: "Print the manifest instead of the config.")
     var manifest = false
@@ -129,23 +155,25 @@ struct ImageInspect: ParsableCommand {
     @Argument(help: ArgumentHelp("Image name, digest or digest prefix.", valueName: "IMAGE"))
     var image: String
 
-    func run() throws {
-        let data = try ImageCLI.withStore(global) { store in
-            let resolved = try store.resolve(image)
-            let digest = manifest ? resolved.manifestDigest : resolved.configDigest
-            return try store.blobs.read(digest, what: manifest ? "manifest" : "config")
-        }
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
+        let path = "/v1/images/inspect" + ImageClient.query([("name", image), ("what", manifest ? "manifest" : "config")])
+        let data = try await reportingErrors { try await client.call(.GET, path) }
         let object = try JSONSerialization.jsonObject(with: data)
         let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: pretty, as: UTF8.self))
     }
 }
 
-struct ImageRemove: ParsableCommand {
+struct ImageRemove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm", abstract: "Remove images (untag; delete when no tag is left).", aliases: ["remove", "rmi"])
+        commandName: "rm", abstract: "Remove images (untag; delete when no tag is left).",
+        discussion: "An image a container uses (running or not) is kept, naming the container, unless -f.",
+        aliases: ["remove", "rmi"])
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .shortAndLong, help: "Remove even when a container uses the image.")
     var force = false
@@ -153,26 +181,30 @@ struct ImageRemove: ParsableCommand {
     @Argument(help: ArgumentHelp("Image names, digests or digest prefixes.", valueName: "IMAGE"))
     var images: [String]
 
-    func run() throws {
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
         var failed = false
-        try ImageCLI.withStore(global) { store in
-            for image in images {
-                do {
-                    for event in try store.remove(image, force: force) { print(event) }
-                } catch {
-                    FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
-                    failed = true
-                }
+        for image in images {
+            let path = "/v1/images/remove" + ImageClient.query([("name", image), ("force", force ? "true" : nil)])
+            do {
+                let removal = try await client.call(.POST, path, expecting: ImageRemoval.self)
+                for event in removal.events { print(event) }
+            } catch let error as DaemonClientError {
+                FileHandle.standardError.write(Data("hull: \(error.message)\n".utf8))
+                if error.status == nil { throw ExitCode(125) }
+                failed = true
             }
         }
         if failed { throw ExitCode(1) }
     }
 }
 
-struct ImageTag: ParsableCommand {
+struct ImageTag: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Argument(help: ArgumentHelp("The image.", valueName: "SOURCE"))
     var source: String
@@ -180,20 +212,27 @@ struct ImageTag: ParsableCommand {
     @Argument(help: ArgumentHelp("The new name.", valueName: "TARGET[:TAG]"))
     var target: String
 
-    func run() throws {
-        try ImageCLI.withStore(global) { try $0.tag(source, as: target) }
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
+        _ = try await reportingErrors {
+            try await client.call(.POST, "/v1/images/tag" + ImageClient.query([("source", source), ("target", target)]))
+        }
     }
 }
 
-struct ImageGarbageCollect: ParsableCommand {
+struct ImageGarbageCollect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc", abstract: "Delete blobs and cached disks no image needs.", aliases: ["prune"])
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var daemon: DaemonOptions
 
-    func run() throws {
-        let report = try ImageCLI.withStore(global) { try $0.garbageCollect() }
-        print("removed \(report.removedBlobs.count) blobs and \(report.removedDisks.count) disks, \(SizeText.si(report.freedBytes)) freed")
+    func run() async throws {
+        global.bootstrapLogging()
+        let client = try await daemon.client()
+        let report = try await reportingErrors { try await client.call(.POST, "/v1/images/prune", expecting: ImagePruneResult.self) }
+        print("removed \(report.removedBlobs) blobs and \(report.removedDisks) disks, \(SizeText.si(report.reclaimedBytes)) freed")
     }
 }
 

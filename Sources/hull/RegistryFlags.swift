@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HullImages
+import HullAPI
+import HullClient
 import HullRegistry
 import Logging
 
@@ -34,19 +36,6 @@ enum RegistryCLI {
         return try PlatformChoice(parsing: text)
     }
 
-    /// Pulls, showing progress on stderr; Docker's summary lines after it.
-    static func pull(_ reference: ImageReference, platform: PlatformChoice, flags: RegistryFlags, quiet: Bool,
-                     logger: Logger) async throws -> Puller.Result {
-        let store = ImageStore(home: ImageStore.defaultHome, logger: logger)
-        let progress = TransferProgress(quiet: quiet)
-        progress.message("\(reference.tag ?? reference.digest?.string ?? ImageReference.defaultTag): Pulling from \(reference.name)")
-        let result = try await Puller(store: store, options: flags.options(logger: logger), progress: progress)
-            .pull(reference, platform: platform)
-        progress.message("Digest: \(result.registryDigest)")
-        progress.message(result.downloadedBytes > 0 ? "Status: Downloaded newer image for \(reference.familiar)"
-                                                    : "Status: Image is up to date for \(reference.familiar)")
-        return result
-    }
 }
 
 struct PullCommand: AsyncParsableCommand {
@@ -59,12 +48,14 @@ struct PullCommand: AsyncParsableCommand {
             multi-platform image gives its linux/amd64 variant (or --platform's). Layers are \
             fetched in parallel, resumed after a dropped connection, checked against their \
             digests and skipped when the store has them; the image enters the store whole or \
-            not at all. Credentials come from `hull login` or Docker's ~/.docker/config.json; \
+            not at all. hulld pulls (this command shows its progress); two pulls of one image \
+            at once make one download. Credentials come from `hull login` or Docker's ~/.docker/config.json; \
             CA certificates from $HULL_HOME/certs.d/HOST:PORT/*.crt or /etc/docker/certs.d/HOST:PORT/*.crt.
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var registry: RegistryFlags
+    @OptionGroup var daemon: DaemonOptions
 
     @Option(name: .customLong("platform"), help: ArgumentHelp("Platform of a multi-platform image (default linux/amd64).", valueName: "OS/ARCH[/VARIANT]"))
     var platform: String?
@@ -77,14 +68,18 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.bootstrapLogging()
+        let reference: ImageReference
         do {
-            let reference = try RegistryCLI.pullableReference(image)
-            _ = try await RegistryCLI.pull(reference, platform: try RegistryCLI.platform(platform), flags: registry, quiet: quiet,
-                                           logger: Logger(label: "hull.pull"))
-            print(reference.withDefaultTag.string)
+            reference = try RegistryCLI.pullableReference(image)
+            _ = try RegistryCLI.platform(platform)
         } catch {
             throw RegistryCLI.fail(error)
         }
+        let client = try await daemon.client()
+        _ = try await reportingErrors {
+            try await ImageClient.pull(client, reference, platform: platform, flags: registry, quiet: quiet)
+        }
+        print(reference.withDefaultTag.string)
     }
 }
 
@@ -101,6 +96,7 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var registry: RegistryFlags
+    @OptionGroup var daemon: DaemonOptions
 
     @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Upload blobs larger than this in chunks of this size (e.g. 16m).", valueName: "SIZE"))
     var chunkSize: String = "16m"
@@ -115,15 +111,19 @@ struct PushCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         let bytes = try MemorySize.parseBytes(chunkSize)
         guard bytes >= 64 * 1024 else { throw ValidationError("--chunk-size \(chunkSize) is too small: at least 64k") }
+        let reference: ImageReference
         do {
-            let logger = Logger(label: "hull.push")
-            let store = ImageStore(home: ImageStore.defaultHome, logger: logger)
-            let progress = TransferProgress(quiet: quiet)
-            let result = try await Pusher(store: store, options: registry.options(logger: logger), progress: progress, chunkSize: bytes)
-                .push(image)
-            progress.message("\(result.reference.tag ?? ImageReference.defaultTag): digest: \(result.digest) size: \(result.size)")
+            reference = try ImageReference(parsing: image)
         } catch {
             throw RegistryCLI.fail(error)
+        }
+        let client = try await daemon.client()
+        let path = "/v1/images/push" + ImageClient.query([
+            ("name", image), ("chunkSize", String(bytes)), ("insecure", ImageClient.insecure(registry)),
+        ])
+        _ = try await reportingErrors {
+            try await ImageClient.follow(try await client.progress(path, headers: ImageClient.authHeaders(for: reference.domain)),
+                                         quiet: quiet)
         }
     }
 }

@@ -219,6 +219,8 @@ struct RunCommand: AsyncParsableCommand {
         if rootfs != nil { return request }
         do {
             request.image = try await imageToRun(request.image, logger: Logger(label: "hull"))
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             FileHandle.standardError.write(Data("hull: \(error)\n".utf8))
             throw ExitCode(125)
@@ -271,42 +273,44 @@ extension RunCommand {
     /// lacks (the built-in busybox never), `always` pulls every time, `never` never.
     /// After a pull the image is named by its stored digest, which is what was pulled.
     func imageToRun(_ text: String, logger: Logger) async throws -> String {
+        let client = try await daemon.client()
         do {
-            let store = ImageStore(home: ImageStore.defaultHome, logger: logger)
             switch pull {
             case "never":
                 return text
             case "missing":
+                let inspect = "/v1/images/inspect" + ImageClient.query([("name", text)])
                 do {
-                    _ = try store.resolve(text)
+                    _ = try await client.call(.GET, inspect)
                     return text
-                } catch ImageError.noSuchImage {
+                } catch let missing as DaemonClientError where missing.isNotFound {
                     guard let reference = try? RegistryCLI.pullableReference(text) else { return text }
                     FileHandle.standardError.write(Data("Unable to find image '\(reference.familiar)' locally\n".utf8))
                     do {
-                        return try await pullForRun(reference, logger: logger)
+                        return try await pullForRun(client, reference)
                     } catch {
-                        throw RunImageError.notFound(local: ImageError.noSuchImage(text), pull: error)
+                        throw RunImageError.notFound(local: missing.message, pull: error)
                     }
                 }
             default:
-                return try await pullForRun(try RegistryCLI.pullableReference(text), logger: logger)
+                return try await pullForRun(client, try RegistryCLI.pullableReference(text))
             }
+        } catch let error as ExitCode {
+            throw error
         } catch {
             throw RegistryCLI.fail(error, status: 125)
         }
     }
 
-    private func pullForRun(_ reference: ImageReference, logger: Logger) async throws -> String {
-        let result = try await RegistryCLI.pull(reference, platform: try RegistryCLI.platform(platform), flags: registry,
-                                                quiet: false, logger: logger)
-        return result.manifestDigest.string
+    private func pullForRun(_ client: DaemonClient, _ reference: ImageReference) async throws -> String {
+        _ = try RegistryCLI.platform(platform)
+        return try await ImageClient.pull(client, reference, platform: platform, flags: registry, quiet: false).imageDigest
     }
 }
 
 /// An image neither in the store nor pullable: both reasons, in one line.
 enum RunImageError: Error, CustomStringConvertible {
-    case notFound(local: ImageError, pull: any Error)
+    case notFound(local: String, pull: any Error)
 
     var description: String {
         switch self {

@@ -32,6 +32,11 @@ struct HulldCommand: AsyncParsableCommand {
             help: ArgumentHelp("Isolation of containers created without --isolation: vm, gvisor or process (env HULL_ISOLATION; default vm).", valueName: "MODE"))
     var defaultIsolation: String?
 
+    @Option(name: .customLong("insecure-registry"), help: ArgumentHelp(
+        "Allow plain HTTP, or TLS without verification, for this registry in every pull and push (HOST:PORT; repeatable; also env HULL_INSECURE_REGISTRIES). Loopback registries may use plain HTTP anyway.",
+        valueName: "HOST:PORT"))
+    var insecureRegistries: [String] = []
+
     func validate() throws {
         do {
             _ = try IsolationMode.resolve(flag: defaultIsolation)
@@ -54,6 +59,7 @@ struct HulldCommand: AsyncParsableCommand {
         var options = Daemon.Options(socketPath: socket, paths: HullPaths())
         options.stopContainersOnExit = stopOnExit
         options.defaultIsolation = try IsolationMode.resolve(flag: defaultIsolation)
+        options.insecureRegistries = insecureRegistries
         try await Daemon(options: options, logger: Logger(label: "hulld")).run()
     }
 }

@@ -16,13 +16,10 @@ extension Integration {
             defer { registry.stop() }
             try TestImages.copy(layout, "multi", to: "\(registry.host)/faults/app:1")
 
-            let log = work.appendingPathComponent("proxy.log"), mode = work.appendingPathComponent("proxy.mode")
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("RegistrySupport/fault_proxy.py")
-            let proxy = try TestDaemon("/usr/bin/python3", [script.path, registry.host, log.path, mode.path],
-                                       log: work.appendingPathComponent("proxy.out"))
-            let p = "127.0.0.1:\(try proxy.startReadingPort())"
+            let proxy = try FaultProxy(upstream: registry.host, in: work)
             defer { proxy.stop() }
-            func setMode(_ text: String) throws { try Data(text.utf8).write(to: mode) }
+            let p = proxy.host
+            func setMode(_ text: String) throws { try proxy.setMode(text) }
             let name = "\(p)/faults/app:1"
             RegistryFixture.removeImages([name, "\(registry.host)/faults/app:1"])
             defer { RegistryFixture.removeImages([name, "\(registry.host)/faults/app:1"]) }
@@ -31,7 +28,7 @@ extension Integration {
             try setMode("cut 300000 2")
             let resumed = try HullCLI.run(["pull", name])
             #expect(resumed.status == 0, "\(resumed.err)")
-            let requests = try String(contentsOf: log, encoding: .utf8)
+            let requests = try proxy.requests().joined(separator: "\n")
             // The proxy sends 300000 bytes before dropping the connection; what reached hull
             // can be less (bytes in flight die with the connection), never nothing.
             let resumedFrom = requests.split(separator: "\n").compactMap { line -> Int? in

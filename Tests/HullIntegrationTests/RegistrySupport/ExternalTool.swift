@@ -133,3 +133,29 @@ func freeLoopbackPort() -> Int {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// fault_proxy.py in front of a test registry: logs every request, injects the faults its
+/// mode file names (see the script).
+final class FaultProxy {
+    let daemon: TestDaemon
+    let log: URL
+    let modeFile: URL
+    /// HOST:PORT of the proxy.
+    let host: String
+
+    init(upstream: String, in work: URL) throws {
+        log = work.appendingPathComponent("proxy.log")
+        modeFile = work.appendingPathComponent("proxy.mode")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_proxy.py")
+        daemon = try TestDaemon("/usr/bin/python3", [script.path, upstream, log.path, modeFile.path],
+                                log: work.appendingPathComponent("proxy.out"))
+        host = "127.0.0.1:\(try daemon.startReadingPort())"
+    }
+
+    func setMode(_ text: String) throws { try Data(text.utf8).write(to: modeFile) }
+
+    /// Every request so far, one "METHOD PATH RANGE" line each.
+    func requests() throws -> [Substring] { try String(contentsOf: log, encoding: .utf8).split(separator: "\n") }
+
+    func stop() { daemon.stop() }
+}

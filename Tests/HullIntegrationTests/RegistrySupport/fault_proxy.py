@@ -9,12 +9,14 @@ each request, so the test can change it without restarting:
                        connection; the first COUNT such answers only
   status CODE PATTERN  answer CODE (with a registry error body) for paths containing PATTERN
   bigmanifest BYTES    manifest GETs get a body of BYTES bytes
+  delay SECONDS        blob GETs wait SECONDS before they are forwarded
 """
 import http.client
 import http.server
 import socketserver
 import sys
 import threading
+import time
 
 upstream_host, upstream_port = sys.argv[1].rsplit(":", 1)
 log_path, mode_path = sys.argv[2], sys.argv[3]
@@ -67,6 +69,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if m[0] == "delay" and "/blobs/sha256:" in self.path and self.command == "GET":
+            time.sleep(float(m[1]))
         length = int(self.headers.get("Content-Length", "0") or "0")
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
