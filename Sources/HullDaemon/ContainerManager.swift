@@ -373,9 +373,19 @@ final class ContainerManager: Sendable {
             _ = try? await wait(record.id)
         }
         try await lock(record.id).run {
-            var current = try self.record(record.id)
-            current.state = .removing
-            try self.store.save(current)
+            // Decided in one transaction with what it reads: a start that won the lock
+            // first (the container runs again) is a conflict, never a removal of a
+            // running container's files.
+            let changed = try self.store.update(id: record.id) { current -> ContainerRecord? in
+                guard self.live.withLock({ $0[record.id] }) == nil,
+                      ![.running, .starting, .stopping].contains(current.state) else { return nil }
+                current.state = .removing
+                return current
+            }
+            guard let changed else { throw DaemonError.noSuchContainer(reference) }
+            guard let current = changed else {
+                throw DaemonError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
+            }
             try self.deleteFiles(of: current)
             self.dropExecs(of: current.id)
             try self.store.delete(id: current.id)
