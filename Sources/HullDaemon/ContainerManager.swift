@@ -251,6 +251,7 @@ final class ContainerManager: Sendable {
         }
         // Only this run's entry: a start after the exit was stored may have put a new one.
         live.withLock { l in if l[id] === running { l.removeValue(forKey: id) } }
+        running.gone.fire()
         guard let record = stored else { return }
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
         // Removed before waiters hear of the exit: once `hull run --rm` returns, nothing is
@@ -313,26 +314,17 @@ final class ContainerManager: Sendable {
             }
             guard stopping == true else { return }
             try? await running.process.signal(SIGTERM)
-            let exited = await self.waitUntilGone(record.id, for: InputLimits.duration(seconds: grace, limit: InputLimits.maxStopSeconds))
+            let exited = await running.gone.wait(for: InputLimits.duration(seconds: grace, limit: InputLimits.maxStopSeconds))
             if !exited {
                 try? await running.process.signal(SIGKILL)
-                if !(await self.waitUntilGone(record.id, for: .seconds(3))) {
+                if !(await running.gone.wait(for: .seconds(3))) {
                     // The sandbox does not answer: end it; the exit watcher records that.
                     running.endReason.withLock { $0 = "the container's sandbox did not stop in time and was destroyed" }
                     await running.sandbox.destroy()
-                    _ = await self.waitUntilGone(record.id, for: .seconds(10))
+                    _ = await running.gone.wait(for: .seconds(10))
                 }
             }
         }
-    }
-
-    private func waitUntilGone(_ id: String, for duration: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if live.withLock({ $0[id] }) == nil { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return live.withLock { $0[id] } == nil
     }
 
     func kill(_ reference: String, signal: Int32) async throws {

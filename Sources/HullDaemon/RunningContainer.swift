@@ -19,6 +19,8 @@ final class RunningContainer: Sendable {
     /// not by itself.
     let endReason = Mutex<String?>(nil)
     let stdinAttached = Mutex(false)
+    /// Fired once its exit is stored and it left `live` (stop waits on it).
+    let gone = OneShotEvent()
 
     /// True for the first client that sends stdin; others are refused.
     func claimStdin() -> Bool {
