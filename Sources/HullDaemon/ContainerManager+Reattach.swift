@@ -9,6 +9,12 @@ extension ContainerManager {
     func reattach(_ record: ContainerRecord) async {
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         let directory = paths.runDirectory(id: String(record.id.prefix(12)))
+        guard mode != .vm || libvirt != nil else {
+            // Its guest may well run on: left as recorded, for a hulld that has libvirt.
+            logger.warning("a vm container was running, but libvirt is not reachable: not taken over (restart hulld with libvirtd up)",
+                           metadata: ["container": "\(record.name)"])
+            return
+        }
         do {
             let driver = try await IsolationDrivers.make(mode, guest: GuestConfig(), paths: paths, logger: logger, persistent: true)
             guard driver.outlivesHull else {
@@ -20,6 +26,7 @@ extension ContainerManager {
             markExited(record, code: 137, reason: "hulld restarted and cannot take over an --isolation \(mode.rawValue) container: \(error)")
             return
         }
+        guard let libvirt else { return }
         let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
         guard active else {
             markExited(record, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")

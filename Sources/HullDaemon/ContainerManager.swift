@@ -14,7 +14,8 @@ final class ContainerManager: Sendable {
     let store: StateStore
     let paths: HullPaths
     let logger: Logger
-    let libvirt: LibvirtConnection
+    /// nil when libvirtd could not be reached at start: vm containers are refused then.
+    let libvirt: LibvirtConnection?
 
     let live = Mutex<[String: RunningContainer]>([:])
     private let locks = Mutex<[String: AsyncLock]>([:])
@@ -34,7 +35,7 @@ final class ContainerManager: Sendable {
     /// The mode of a create request that names none (`hulld --default-isolation`).
     let defaultIsolation: IsolationMode
 
-    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection, logger: Logger,
+    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection?, logger: Logger,
          defaultIsolation: IsolationMode = .defaultMode) {
         self.store = store
         self.paths = paths
@@ -60,6 +61,9 @@ final class ContainerManager: Sendable {
         }
         if let missing = IsolationDrivers.available(paths: paths).first(where: { $0.mode == mode })?.missing {
             throw DaemonError.conflict("--isolation \(mode.rawValue) is not available on this host: \(missing)")
+        }
+        if mode == .vm, libvirt == nil {
+            throw DaemonError.conflict("--isolation vm is not available: hulld could not reach libvirtd when it started (start libvirtd — scripts/setup.sh does — then restart hulld)")
         }
         return mode
     }

@@ -64,13 +64,24 @@ public struct Daemon {
         }
 
         LibvirtEventLoop.started
-        let libvirt = try LibvirtConnection()
+        // Without libvirt hulld still serves gvisor and process containers (a host with
+        // only runc/runsc); vm ones are refused until a hulld starts with libvirtd up.
+        let libvirt: LibvirtConnection?
+        do {
+            libvirt = try LibvirtConnection()
+        } catch {
+            logger.warning("libvirt is not reachable: --isolation vm is unavailable until hulld restarts with libvirtd running (scripts/setup.sh starts it); gvisor and process work",
+                           metadata: ["error": "\(error)"])
+            libvirt = nil
+        }
         let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
         let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger,
                                        defaultIsolation: options.defaultIsolation)
         await manager.reconcile()
-        let watcher = try DomainEventWatcher(connection: libvirt) { domain, event in
-            manager.domainEvent(domain, event)
+        let watcher = try libvirt.map { connection in
+            try DomainEventWatcher(connection: connection) { domain, event in
+                manager.domainEvent(domain, event)
+            }
         }
         let path = options.socketPath
         let app = Application(

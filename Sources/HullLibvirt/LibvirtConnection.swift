@@ -1,3 +1,4 @@
+import Foundation
 import CLibvirt
 import Logging
 
@@ -15,7 +16,11 @@ import Darwin
 /// is the last error, which each method reads right after its C call, on the same thread.
 /// The pointer never changes after `init` and is released only in `deinit`.
 public final class LibvirtConnection: @unchecked Sendable {
-    public static let defaultURI = "qemu:///system"
+    /// libvirt's system instance, or `HULL_LIBVIRT_URI` (a test points it at a socket
+    /// where no libvirtd listens, to see hulld without libvirt).
+    public static var defaultURI: String {
+        ProcessInfo.processInfo.environment["HULL_LIBVIRT_URI"].flatMap { $0.isEmpty ? nil : $0 } ?? "qemu:///system"
+    }
 
     public let uri: String
     let pointer: OpaquePointer

@@ -14,12 +14,15 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var process: Process?
     /// Extra hulld flags (`--default-isolation`), for every start.
     let hulldArguments: [String]
+    /// Extra environment of hulld (HULL_LIBVIRT_URI), for every start.
+    let hulldEnvironment: [String: String]
 
     static var hulldBinary: URL { HullCLI.binary.deletingLastPathComponent().appendingPathComponent("hulld") }
 
-    init(hulldArguments: [String] = []) throws {
+    init(hulldArguments: [String] = [], hulldEnvironment: [String: String] = [:]) throws {
         try HullCLI.requireSetUp()
         self.hulldArguments = hulldArguments
+        self.hulldEnvironment = hulldEnvironment
         home = URL(fileURLWithPath: "/tmp/hull-daemon-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home.appendingPathComponent("images"), withIntermediateDirectories: true)
         let real = HullPaths().home
@@ -41,7 +44,7 @@ final class DaemonHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = Self.hulldBinary
         p.arguments = ["--socket", socket, "--log-level", "debug"] + hulldArguments
-        p.environment = ProcessInfo.processInfo.environment.merging(["HULL_HOME": home.path]) { _, new in new }
+        p.environment = ProcessInfo.processInfo.environment.merging(hulldEnvironment.merging(["HULL_HOME": home.path]) { _, new in new }) { _, new in new }
         let log = home.appendingPathComponent("hulld.log")
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
