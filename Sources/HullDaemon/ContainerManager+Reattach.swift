@@ -16,7 +16,7 @@ extension ContainerManager {
             return
         }
         do {
-            let driver = try await IsolationDrivers.make(mode, guest: GuestConfig(), paths: paths, logger: logger, persistent: true)
+            let driver = try await makeDriver(mode, GuestConfig(), paths, logger)
             guard driver.outlivesHull else {
                 await driver.removeLeftovers(of: record.name, bundle: directory)
                 markExited(record, code: 137, reason: "hulld restarted: a container with --isolation \(mode.rawValue) ends with the hulld that ran it (hulld is its runtime's subreaper and holds its stdio)")

@@ -35,12 +35,21 @@ final class ContainerManager: Sendable {
     /// The mode of a create request that names none (`hulld --default-isolation`).
     let defaultIsolation: IsolationMode
 
+    /// Makes a mode's isolation driver: the real ones, or a fake in lifecycle unit tests.
+    typealias DriverMaker = @Sendable (IsolationMode, GuestConfig, HullPaths, Logger) async throws -> any IsolationDriver
+    let makeDriver: DriverMaker
+
+    static let realDrivers: DriverMaker = { mode, guest, paths, logger in
+        try await IsolationDrivers.make(mode, guest: guest, paths: paths, logger: logger, persistent: true)
+    }
+
     init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection?, logger: Logger,
-         defaultIsolation: IsolationMode = .defaultMode) {
+         defaultIsolation: IsolationMode = .defaultMode, makeDriver: @escaping DriverMaker = ContainerManager.realDrivers) {
         self.store = store
         self.paths = paths
         self.libvirt = libvirt
         self.logger = logger
+        self.makeDriver = makeDriver
         self.defaultIsolation = defaultIsolation
         volumes = VolumeStore(root: paths.volumes)
     }
@@ -176,7 +185,7 @@ final class ContainerManager: Sendable {
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         // The agent outlives a hulld that goes away and waits for the next to resume.
         options.guest.extraKernelArgs.append("hull.persist=1")
-        let driver = try await IsolationDrivers.make(mode, guest: options.guest, paths: paths, logger: logger, persistent: true)
+        let driver = try await makeDriver(mode, options.guest, paths, logger)
         let directory = paths.runDirectory(id: String(record.id.prefix(12)))
         try PrivateFile.createDirectory(directory)   // a vm driver grants QEMU's group its way in
         // A restarted container keeps its root filesystem (its file changes), as with Docker.
@@ -365,8 +374,10 @@ final class ContainerManager: Sendable {
             if let running = live.withLock({ $0[record.id] }) {
                 running.endReason.withLock { $0 = "removed with rm -f" }
                 await running.sandbox.destroy()
+                // Until it left `live` (its exit is stored before that: a wait could
+                // return while it is still there, and the removal would see it running).
+                _ = await running.gone.wait(for: .seconds(30))
             }
-            _ = try? await wait(record.id)
         }
         try await lock(record.id).run {
             // Decided in one transaction with what it reads: a start that won the lock
