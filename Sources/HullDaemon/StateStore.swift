@@ -21,11 +21,13 @@ struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, Persistab
     var request: CreateContainerRequest
     /// The agent stream of the main process while it runs.
     var mainStream: Int64?
+    /// The last run ended with an OOM kill in the container (migration v2).
+    var oomKilled: Bool = false
 
     var info: ContainerInfo {
         ContainerInfo(id: id, name: name, image: image, command: request.command, state: state,
                       createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode,
-                      exitReason: exitReason, domain: domain, isolation: isolation, tty: request.tty,
+                      exitReason: exitReason, oomKilled: oomKilled, domain: domain, isolation: isolation, tty: request.tty,
                       openStdin: request.openStdin, request: request)
     }
 }
@@ -72,6 +74,11 @@ final class StateStore: Sendable {
                 t.column("isolation", .text).notNull()
                 t.column("request", .jsonText).notNull()
                 t.column("mainStream", .integer)
+            }
+        }
+        m.registerMigration("v2: oomKilled") { db in
+            try db.alter(table: "container") { t in
+                t.add(column: "oomKilled", .boolean).notNull().defaults(to: false)
             }
         }
         return m
