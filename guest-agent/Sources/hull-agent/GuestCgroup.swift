@@ -49,8 +49,19 @@ final class GuestCgroup: Sendable {
         }
     }
 
-    /// A new cgroup for the container on `stream`, with the spec's limits written.
+    /// Memory the agent keeps for itself (threads, pipes, frames) beside a container that
+    /// has no limit of its own.
+    static let agentReserveBytes: Int64 = 32 << 20
+
+    /// A new cgroup for the container on `stream`, with the spec's limits written. A
+    /// container without `-m` is still held below the guest's available memory minus the
+    /// agent's reserve: the guest's size is its limit, and it meets it in its own cgroup
+    /// (an OOM kill, reported) instead of starving the agent.
     static func make(stream: UInt32, resources: RuntimeSpec.Resources?) throws(AgentError) -> GuestCgroup {
+        var resources = resources ?? RuntimeSpec.Resources()
+        if (resources.memory?.limit ?? 0) <= 0, let available = availableBytes() {
+            resources.memory = RuntimeSpec.Resources.Memory(limit: max(available - agentReserveBytes, 16 << 20))
+        }
         let path = "\(root)/container-\(stream)"
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
             throw AgentError("the container's cgroup: \(SystemError("mkdir \(path)"))")
@@ -70,7 +81,7 @@ final class GuestCgroup: Sendable {
             throw AgentError("the container's cgroup: \(error)")
         }
         let cgroup = GuestCgroup(path: path, procs: procs)
-        if resources?.memory?.limit.map({ $0 > 0 }) == true { ThrashGuard.watch(cgroup) }
+        ThrashGuard.watch(cgroup)
         return cgroup
     }
 
@@ -91,6 +102,16 @@ final class GuestCgroup: Sendable {
             settings.append(("cpu.max", "\(quota) \(cpu.period ?? 100_000)"))
         }
         return settings
+    }
+
+    /// MemAvailable of /proc/meminfo in bytes.
+    static func availableBytes() -> Int64? {
+        guard let bytes = FileIO.readFile("/proc/meminfo", limit: 16 << 10) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let words = line.split(separator: " ")
+            if words.count >= 2, let kib = Int64(words[1]), kib < 1 << 40 { return kib << 10 }
+        }
+        return nil
     }
 
     /// How often an OOM killer killed a process of this cgroup: the kernel's (`oom_kill`
