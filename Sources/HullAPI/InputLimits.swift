@@ -223,10 +223,10 @@ public enum InputCheck {
     public static func consistentMemory(memoryMiB: Int?, memorySwapMiB: Int?) throws(InputError) {
         guard let swap = memorySwapMiB else { return }
         guard let memory = memoryMiB else {
-            throw InputError(field: "memorySwapMiB", rule: "needs memoryMiB: it is the memory limit plus swap")
+            throw InputError(field: "memorySwapMiB", rule: "needs a memory limit (memoryMiB, --memory): it counts memory plus swap")
         }
         guard swap == -1 || swap >= memory else {
-            throw InputError(field: "memorySwapMiB", rule: "must be -1 or at least memoryMiB (\(memory)), as it counts memory plus swap, not \(swap)")
+            throw InputError(field: "memorySwapMiB", rule: "must be -1 or at least the memory limit (\(memory) MiB), as it counts memory plus swap, not \(swap)")
         }
     }
 

@@ -225,7 +225,7 @@ final class ContainerManager: Sendable {
             code = status.shellStatus
             oomKilled = status.oomKilled ?? false
             if oomKilled {
-                reason = "OOM-killed: the container reached its memory limit (--memory)"
+                reason = "OOM-killed: the container ran out of memory (its --memory limit, or the size of its guest)"
             }
         } catch {
             // The agent session ended without an exit: the guest died. libvirt's stop

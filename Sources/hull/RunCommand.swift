@@ -111,16 +111,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("isolation"), help: ArgumentHelp("vm, gvisor or process (env HULL_ISOLATION; default vm, with -d hulld's default).", valueName: "MODE"))
     var isolation: String?
 
-    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory limit of the container, e.g. 256m or 1g (minimum 16m): a cgroup limit in every mode (past it the OOM killer ends a process: exit 137, OOMKilled in hull inspect); under vm the guest gets 64m more for its kernel and agent (default: a 256m guest).", valueName: "SIZE"))
+    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory limit of the container, e.g. 256m or 1g (minimum 16m): a cgroup limit in every mode (past it the OOM killer ends a process: exit 137, OOMKilled in hull inspect); under vm the guest gets 128m more for its kernel and agent (default: a 256m guest, the container held to what it has free).", valueName: "SIZE"))
     var memory: String?
 
-    @Option(name: .customLong("memory-swap"), help: ArgumentHelp("Memory plus swap, as Docker counts it (needs --memory; equal to it: no swap; -1: unlimited swap; default: as much swap as memory). A guest has no swap.", valueName: "SIZE"))
+    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: ArgumentHelp("Memory plus swap, as Docker counts it (needs --memory; equal to it: no swap; -1: unlimited swap; default: as much swap as memory). A guest has no swap.", valueName: "SIZE"))
     var memorySwap: String?
 
     @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: a CPU-time quota in every mode; under vm also that many virtual CPUs, rounded up (default 1).", valueName: "N"))
     var cpus: Double?
 
-    @Option(name: .customLong("pids-limit"), help: ArgumentHelp("At most N processes and threads in the container (0 or -1: unlimited); refused under gvisor, where runsc cannot enforce it.", valueName: "N"))
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: ArgumentHelp("At most N processes and threads in the container (0 or -1: unlimited); refused under gvisor, where runsc cannot enforce it.", valueName: "N"))
     var pidsLimit: Int?
 
     @Option(name: .customLong("storage-opt"), help: ArgumentHelp("size=SIZE: the container's writable layer is SIZE (minimum 16m); writes beyond it fail with ENOSPC and the host's disk use stays below it.", valueName: "size=SIZE"))

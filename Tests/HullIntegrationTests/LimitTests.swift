@@ -15,12 +15,6 @@ extension Integration {
             try HullCLI.requireSetUp()
         }
 
-        func require(_ mode: IsolationMode) throws {
-            if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
-                throw HullCLI.SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
-            }
-        }
-
         func name(_ what: String, _ mode: IsolationMode) -> String {
             "lim-\(what)-\(mode.rawValue)-\(UInt16.random(in: 0...UInt16.max))"
         }
@@ -50,7 +44,7 @@ extension Integration {
 
         @Test("--pids-limit 50 stops a fork bomb at the limit while hull and hulld answer", arguments: [IsolationMode.vm, .process])
         func pidsLimit(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let name = name("pids", mode)
             defer { _ = try? HullCLI.run(["rm", "-f", name]) }
             let r = try HullCLI.run(["run", "-d", "--name", name, "--isolation", mode.rawValue, "--pids-limit", "50",
@@ -73,7 +67,7 @@ extension Integration {
 
         @Test("an allocation past -m 128m is OOM-killed: exit 137, OOMKilled in inspect", arguments: IsolationMode.allCases)
         func oomKill(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let name = name("oom", mode)
             defer { _ = try? HullCLI.run(["rm", "-f", name]) }
             // dd's 200 MB buffer is filled inside read(): the limit is met at once.
@@ -92,7 +86,7 @@ extension Integration {
 
         @Test("after an OOM kill inside, the agent (exec) and hulld keep answering; OOMKilled once it exits", arguments: [IsolationMode.vm, .process])
         func survivesOOM(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let name = name("after-oom", mode)
             defer { _ = try? HullCLI.run(["rm", "-f", name]) }
             let r = try HullCLI.run(["run", "-d", "--name", name, "--isolation", mode.rawValue, "-m", "128m", "busybox", "sh", "-c",
@@ -107,7 +101,7 @@ extension Integration {
 
         @Test("--storage-opt size=32m: ENOSPC inside, the host's disk use stays below it, nothing mounted after rm", arguments: IsolationMode.allCases)
         func storageSize(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let name = name("disk", mode)
             defer { _ = try? HullCLI.run(["rm", "-f", name]) }
             // The built-in busybox disk alone would take ~60 MB of writes.
@@ -148,7 +142,7 @@ extension Integration {
 
         @Test("--cpus 0.5 holds a busy loop in a guest to half a CPU (the container's cgroup, not only the vCPU count)")
         func cpuQuota() throws {
-            try require(.vm)
+            try HullCLI.require(.vm)
             // busybox time: CPU seconds (user + sys) of a loop that spins for 4 s of wall time.
             let r = try HullCLI.run(["run", "--rm", "--cpus", "0.5", "busybox", "sh", "-c",
                                      "time -p timeout 4 sh -c 'while :; do :; done' 2>&1; true"])
@@ -164,18 +158,22 @@ extension Integration {
             #expect(cpu > 0.5, "the loop ran: cpu \(cpu) s in \(real) s")
         }
 
-        @Test("limits a mode cannot enforce are refused before anything starts (exit 125)")
+        @Test("limits a mode cannot enforce are refused before anything starts (exit 125); -1 means unlimited")
         func refusals() throws {
-            try require(.gvisor)
+            try HullCLI.require(.gvisor)
             let name = name("refused", .gvisor)
             let r = try HullCLI.run(["run", "--rm", "--name", name, "--isolation", "gvisor", "--pids-limit", "50", "busybox", "true"])
             #expect(r.status == 125)
             #expect(r.err.contains("--pids-limit cannot be enforced with --isolation gvisor"), "\(r.err)")
             #expect(try !HullCLI.run(["ps", "-a"]).out.contains(name))
             let swap = try HullCLI.run(["run", "--rm", "--memory-swap", "256m", "busybox", "true"])
-            #expect(swap.status == 64 && swap.err.contains("--memory-swap needs memoryMiB"), "\(swap.err)")
+            #expect(swap.status == 64 && swap.err.contains("--memory-swap needs a memory limit"), "\(swap.err)")
             let opt = try HullCLI.run(["run", "--rm", "--storage-opt", "dm.basesize=1g", "busybox", "true"])
             #expect(opt.status == 64 && opt.err.contains("not supported"), "\(opt.err)")
+            // -1 (Docker's "unlimited") is a value, not an option.
+            let unlimited = try HullCLI.run(["run", "--rm", "--isolation", "process", "-m", "64m", "--memory-swap", "-1",
+                                             "--pids-limit", "-1", "busybox", "echo", "ok"])
+            #expect(unlimited.status == 0 && unlimited.out == "ok\n", "\(unlimited.err)")
         }
     }
 }
