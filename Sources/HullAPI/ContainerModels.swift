@@ -48,6 +48,16 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     public var mounts: [MountRequest]
     /// `--ulimit`: resource limits of the container's processes (Docker's defaults otherwise).
     public var ulimits: [UlimitRequest]
+    /// `--memory-swap`: memory plus swap in MiB, as Docker counts it (needs `memoryMiB`;
+    /// equal to it: no swap; -1: swap unlimited). Absent: Docker's default, swap as
+    /// large as the memory limit.
+    public var memorySwapMiB: Int?
+    /// `--pids-limit`: at most this many processes and threads in the container; 0 or -1
+    /// is unlimited (Docker's rule).
+    public var pidsLimit: Int?
+    /// `--storage-opt size=`: the container's writable layer, in MiB (writes beyond it
+    /// fail with ENOSPC inside; the host's disk use stays below it).
+    public var storageSizeMiB: Int?
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
@@ -56,7 +66,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
                 stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
                 autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
                 kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountRequest] = [],
-                ulimits: [UlimitRequest] = []) {
+                ulimits: [UlimitRequest] = [], memorySwapMiB: Int? = nil, pidsLimit: Int? = nil,
+                storageSizeMiB: Int? = nil) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -82,6 +93,9 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.foreground = foreground
         self.mounts = mounts
         self.ulimits = ulimits
+        self.memorySwapMiB = memorySwapMiB
+        self.pidsLimit = pidsLimit
+        self.storageSizeMiB = storageSizeMiB
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -112,6 +126,9 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         foreground = try c.decodeIfPresent(Bool.self, forKey: .foreground) ?? false
         mounts = try c.decodeIfPresent([MountRequest].self, forKey: .mounts) ?? []
         ulimits = try c.decodeIfPresent([UlimitRequest].self, forKey: .ulimits) ?? []
+        memorySwapMiB = try c.decodeIfPresent(Int.self, forKey: .memorySwapMiB)
+        pidsLimit = try c.decodeIfPresent(Int.self, forKey: .pidsLimit)
+        storageSizeMiB = try c.decodeIfPresent(Int.self, forKey: .storageSizeMiB)
     }
 }
 
@@ -143,6 +160,9 @@ public struct ContainerInfo: Codable, Sendable, Equatable {
     /// Why the container exited when it was not its own doing: "killed by hull stop",
     /// "guest destroyed outside hull", "hulld found the guest gone after a restart", …
     public var exitReason: String?
+    /// The container's last run ended with the kernel's OOM killer killing a process in
+    /// it (its memory limit, `--memory`, was reached), as Docker's `State.OOMKilled`.
+    public var oomKilled: Bool
     /// The libvirt domain holding the guest.
     public var domain: String
     public var isolation: String
@@ -152,7 +172,8 @@ public struct ContainerInfo: Codable, Sendable, Equatable {
 
     public init(id: String, name: String, image: String, command: [String], state: ContainerState,
                 createdAt: Date, startedAt: Date?, finishedAt: Date?, exitCode: Int32?, exitReason: String?,
-                domain: String, isolation: String, tty: Bool, openStdin: Bool, request: CreateContainerRequest) {
+                oomKilled: Bool = false, domain: String, isolation: String, tty: Bool, openStdin: Bool,
+                request: CreateContainerRequest) {
         self.id = id
         self.name = name
         self.image = image
@@ -163,6 +184,7 @@ public struct ContainerInfo: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
         self.exitCode = exitCode
         self.exitReason = exitReason
+        self.oomKilled = oomKilled
         self.domain = domain
         self.isolation = isolation
         self.tty = tty

@@ -21,6 +21,10 @@ public enum InputLimits {
     public static let maxKernelArgBytes = 256
     /// `mounts`: at most this many per container.
     public static let maxMounts = 64
+    /// `pidsLimit` / `--pids-limit`: -1 or 0 (unlimited) up to Linux's PID_MAX_LIMIT.
+    public static let pidsLimit: ClosedRange<Int> = -1...4_194_304
+    /// `storageSizeMiB` / `--storage-opt size=`: 16 MiB (room for ext4's own metadata) to 1 TiB.
+    public static let storageSizeMiB: ClosedRange<Int> = 16...1_048_576
 
     /// A validated number of seconds as a Duration. Never traps: NaN counts as 0, and the
     /// value is clamped to 0...limit (callers have checked it already; this is the floor
@@ -194,6 +198,38 @@ public enum InputCheck {
         }
     }
 
+    /// `memorySwapMiB`: -1 (unlimited swap) or a size in memoryMiB's range.
+    public static func memorySwapMiB(_ value: Int, field: String = "memorySwapMiB") throws(InputError) {
+        guard value == -1 || InputLimits.memoryMiB.contains(value) else {
+            throw InputError(field: field, rule: "must be -1 (unlimited swap) or at least \(InputLimits.memoryMiB.lowerBound) and at most \(InputLimits.memoryMiB.upperBound) (MiB), not \(value)")
+        }
+    }
+
+    public static func pidsLimit(_ value: Int, field: String = "pidsLimit") throws(InputError) {
+        guard InputLimits.pidsLimit.contains(value) else {
+            throw InputError(field: field, rule: "must be -1 or 0 (unlimited) or at most \(InputLimits.pidsLimit.upperBound), not \(value)")
+        }
+    }
+
+    public static func storageSizeMiB(_ value: Int, field: String = "storageSizeMiB") throws(InputError) {
+        guard InputLimits.storageSizeMiB.contains(value) else {
+            throw InputError(field: field, rule: "must be at least \(InputLimits.storageSizeMiB.lowerBound) and at most \(InputLimits.storageSizeMiB.upperBound) (MiB), not \(value)")
+        }
+    }
+
+    /// Docker's rules between `memoryMiB` and `memorySwapMiB`: the swap figure counts
+    /// memory plus swap, so it needs the memory limit and cannot be below it. Rules
+    /// between values the schema cannot state: hulld answers 409.
+    public static func consistentMemory(memoryMiB: Int?, memorySwapMiB: Int?) throws(InputError) {
+        guard let swap = memorySwapMiB else { return }
+        guard let memory = memoryMiB else {
+            throw InputError(field: "memorySwapMiB", rule: "needs a memory limit (memoryMiB, --memory): it counts memory plus swap")
+        }
+        guard swap == -1 || swap >= memory else {
+            throw InputError(field: "memorySwapMiB", rule: "must be -1 or at least the memory limit (\(memory) MiB), as it counts memory plus swap, not \(swap)")
+        }
+    }
+
     public static func nonEmpty(_ value: String, field: String) throws(InputError) {
         guard !value.isEmpty else { throw InputError(field: field, rule: "must not be empty") }
     }
@@ -210,6 +246,9 @@ extension CreateContainerRequest {
         if let isolation { try InputCheck.oneOf(isolation, ["vm", "gvisor", "process"], field: "isolation") }
         if let cpus { try InputCheck.cpus(cpus) }
         if let memoryMiB { try InputCheck.memoryMiB(memoryMiB) }
+        if let memorySwapMiB { try InputCheck.memorySwapMiB(memorySwapMiB) }
+        if let pidsLimit { try InputCheck.pidsLimit(pidsLimit) }
+        if let storageSizeMiB { try InputCheck.storageSizeMiB(storageSizeMiB) }
         if let stopTimeout { try InputCheck.seconds(stopTimeout, field: "stopTimeout", limit: InputLimits.maxStopSeconds) }
         if let bootTimeout {
             try InputCheck.seconds(bootTimeout, field: "bootTimeout", limit: InputLimits.maxBootSeconds, positive: true)

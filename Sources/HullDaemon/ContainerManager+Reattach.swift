@@ -65,7 +65,7 @@ extension ContainerManager {
             let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
             // What the agent sent that never reached the log comes again: exactly once.
             try await vm.agent.replay(stream: main, stdout: log.offset(of: 1), stderr: log.offset(of: 2))
-            let spec = OCIBundle.existing(in: directory, form: .disk)?.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
+            let spec = (try? OCIBundle.existing(in: directory, form: .disk))??.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
             let running = RunningContainer(sandbox: VMDriver.adopt(vm: vm, spec: spec, mainStream: main), process: process,
                                            mode: mode, outlivesHull: true, domain: record.domain, pipes: pipes)
             live.withLock { $0[record.id] = running }

@@ -69,6 +69,7 @@ extension ContainerManager {
         var removed: [String] = []
         var bytes: Int64 = 0
         for folder in orphanRunFolders() {
+            WritableLayer(directory: folder).unmount()
             bytes += FolderSize.bytes(folder)
             try? FileManager.default.removeItem(at: folder)
             logger.info("removed an orphan run folder", metadata: ["folder": "\(folder.lastPathComponent)"])

@@ -11,6 +11,7 @@ extension ContainerManager {
         do {
             try InputCheck.distinctTargets(request.mounts, tmpfs: request.tmpfs)
             try InputCheck.consistentUlimits(request.ulimits)
+            try InputCheck.consistentMemory(memoryMiB: request.memoryMiB, memorySwapMiB: request.memorySwapMiB)
         } catch {
             throw DaemonError.conflict(error.description)
         }

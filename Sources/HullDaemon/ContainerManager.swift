@@ -61,6 +61,7 @@ final class ContainerManager: Sendable {
         do {
             mode = try request.isolation.map { try IsolationMode.parse($0, source: "isolation") } ?? defaultIsolation
             try ModeSpecificFlag.check(RequestMapping.modeSpecificFlags(of: request), for: mode)
+            try RequestMapping.limits(of: request).check(for: mode, host: .capable)
         } catch {
             // A request that contradicts itself (isolation process with accel) is a 400,
             // as the document's schema says; one that meets this hulld's default mode or
@@ -73,6 +74,12 @@ final class ContainerManager: Sendable {
         }
         if mode == .vm, libvirt == nil {
             throw DaemonError.conflict("--isolation vm is not available: hulld could not reach libvirtd when it started (start libvirtd — scripts/setup.sh does — then restart hulld)")
+        }
+        // What this host lacks (swap accounting, loop devices) conflicts with its state: 409.
+        do {
+            try RequestMapping.limits(of: request).check(for: mode, host: .current())
+        } catch {
+            throw DaemonError.conflict("\(error)")
         }
         return mode
     }
@@ -158,6 +165,7 @@ final class ContainerManager: Sendable {
             record.state = .starting
             record.exitCode = nil
             record.exitReason = nil
+            record.oomKilled = false
             record.finishedAt = nil
             try self.store.save(record)
             do {
@@ -226,9 +234,14 @@ final class ContainerManager: Sendable {
     func watchExit(id: String, running: RunningContainer) async {
         var code: Int32
         var reason: String?
+        var oomKilled = false
         do {
             let status = try await running.process.wait()
             code = status.shellStatus
+            oomKilled = status.oomKilled ?? false
+            if oomKilled {
+                reason = "OOM-killed: the container ran out of memory (its --memory limit, or the size of its guest)"
+            }
         } catch {
             // The agent session ended without an exit: the guest died. libvirt's stop
             // event says how, once libvirt has reaped QEMU (a second or more under TCG).
@@ -258,6 +271,7 @@ final class ContainerManager: Sendable {
             record.state = record.state == .removing ? .removing : .exited
             record.exitCode = code
             record.exitReason = reason
+            record.oomKilled = oomKilled
             record.finishedAt = Date()
             record.mainStream = nil
             return record
@@ -407,7 +421,9 @@ final class ContainerManager: Sendable {
     func deleteFiles(of record: ContainerRecord) throws {
         logs.withLock { $0.removeValue(forKey: record.id) }?.delete()
         try? FileManager.default.removeItem(at: containerDirectory(record.id))
-        try? FileManager.default.removeItem(at: paths.runDirectory(id: String(record.id.prefix(12))))
+        let run = paths.runDirectory(id: String(record.id.prefix(12)))
+        WritableLayer(directory: run).unmount()   // left mounted by a hulld that died
+        try? FileManager.default.removeItem(at: run)
     }
 
     // MARK: Logs and stdio

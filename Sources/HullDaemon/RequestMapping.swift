@@ -44,12 +44,16 @@ enum RequestMapping {
             let value = { (v: Int64) -> UInt64 in v < 0 ? UInt64.max : UInt64(v) }
             return RuntimeSpec.Rlimit(type: "RLIMIT_" + limit.name.uppercased(), hard: value(limit.hard), soft: value(limit.soft))
         }
-        // Cgroup limits under runc/runsc; the guest's size under vm (below).
+        // Cgroup limits: on the host under runc/runsc, in the guest under vm (the agent's
+        // cgroup for the container), with the guest sized above them (below).
         flags.memoryMiB = request.memoryMiB
+        flags.memorySwapMiB = request.memorySwapMiB
         flags.cpus = request.cpus
+        flags.pidsLimit = request.pidsLimit
         options.container = flags
+        options.storageSizeMiB = request.storageSizeMiB
         // Bounded by validate(): no overflow, no trapping conversion.
-        if let memory = request.memoryMiB { options.guest.memoryMiB = memory + GuestConfig.overheadMiB }
+        if let memory = request.memoryMiB { options.guest.memoryMiB = GuestConfig.memoryMiB(forContainer: memory) }
         if let cpus = request.cpus { options.guest.vcpus = InputLimits.vcpus(for: cpus) }
         options.guest.accelerationOverride = request.accel
         options.guest.extraKernelArgs = request.kernelArgs
@@ -73,6 +77,12 @@ enum RequestMapping {
             throw DaemonError.conflict("rootfs \(path) is the host's root: hulld does not copy it into a container")
         }
         return isDirectory.boolValue ? .directory(url) : .tarball(url)
+    }
+
+    /// The request's resource limits (checked per mode by `ResourceLimits.check`).
+    static func limits(of request: CreateContainerRequest) -> ResourceLimits {
+        ResourceLimits(memoryMiB: request.memoryMiB, memorySwapMiB: request.memorySwapMiB, cpus: request.cpus,
+                       pidsLimit: request.pidsLimit, storageSizeMiB: request.storageSizeMiB)
     }
 
     /// The request's flags that only some isolation modes honour.

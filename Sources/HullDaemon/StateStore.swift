@@ -23,13 +23,15 @@ struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, Persistab
     var mainStream: Int64?
     /// The manifest digest the image resolved to at create: a start runs that image even
     /// when its tag has moved since (as Docker does), and `image rm` names this container.
-    /// nil for `--rootfs` and for records of hulld before it kept this.
+    /// nil for `--rootfs` and for records of hulld before it kept this (migration v2).
     var imageDigest: String? = nil
+    /// The last run ended with an OOM kill in the container (migration v3).
+    var oomKilled: Bool = false
 
     var info: ContainerInfo {
         ContainerInfo(id: id, name: name, image: image, command: request.command, state: state,
                       createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode,
-                      exitReason: exitReason, domain: domain, isolation: isolation, tty: request.tty,
+                      exitReason: exitReason, oomKilled: oomKilled, domain: domain, isolation: isolation, tty: request.tty,
                       openStdin: request.openStdin, request: request)
     }
 }
@@ -80,6 +82,11 @@ final class StateStore: Sendable {
         }
         m.registerMigration("v2: image digest") { db in
             try db.alter(table: "container") { t in t.add(column: "imageDigest", .text) }
+        }
+        m.registerMigration("v3: oomKilled") { db in
+            try db.alter(table: "container") { t in
+                t.add(column: "oomKilled", .boolean).notNull().defaults(to: false)
+            }
         }
         return m
     }

@@ -102,11 +102,16 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     /// the guest's busybox, its working directory `cwd` taken inside the root of the
     /// container started on this stream (seen through /proc/PID/root).
     public var besideContainer: UInt32?
+    /// `--storage-opt size`: a block device with an ext4 file system that takes the
+    /// container's writes (`upper/`, `work/` of an overlay whose lower layer is
+    /// `rootDevice`, mounted read-only); nil writes into `rootDevice` itself.
+    public var writableDevice: String?
 
     public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
                 stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
                 hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil, container: UInt32? = nil,
-                besideContainer: UInt32? = nil) {
+                besideContainer: UInt32? = nil, writableDevice: String? = nil) {
+        self.writableDevice = writableDevice
         self.runtimeSpec = runtimeSpec
         self.container = container
         self.besideContainer = besideContainer
@@ -184,9 +189,13 @@ public struct ExitStatus: Codable, Sendable, Equatable {
     public var code: Int32?
     /// Signal number when the process was killed by a signal.
     public var signal: Int32?
-    public init(code: Int32? = nil, signal: Int32? = nil) {
+    /// The kernel's OOM killer killed a process of the container (its memory cgroup's
+    /// `oom_kill` count rose) while it ran; only for a container's main process.
+    public var oomKilled: Bool?
+    public init(code: Int32? = nil, signal: Int32? = nil, oomKilled: Bool? = nil) {
         self.code = code
         self.signal = signal
+        self.oomKilled = oomKilled
     }
     /// The status a shell (and Docker) reports: the code, or 128 + signal. Total for any
     /// values (they come from the untrusted guest): a code outside 0...255 or a signal

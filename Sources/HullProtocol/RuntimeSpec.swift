@@ -139,8 +139,9 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         public var maskedPaths: [String]?
         public var readonlyPaths: [String]?
         public var sysctl: [String: String]?
-        /// cgroup limits (`-m`, `--cpus`). runc and runsc apply them; in a guest the VM's
-        /// own size is the limit and the agent ignores them.
+        /// cgroup limits (`-m`, `--memory-swap`, `--cpus`, `--pids-limit`). runc and runsc
+        /// apply them on the host; in a guest the agent gives the container a cgroup (v2)
+        /// of its own with them (docs/limits.md).
         public var resources: Resources?
         /// The container's own cgroup under runc/runsc (`/hull/<run folder>`): without it
         /// runc names the cgroup after the container id, so two containers of the same
@@ -161,15 +162,29 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     public struct Resources: Codable, Sendable, Equatable {
         public var memory: Memory?
         public var cpu: CPU?
-        public init(memory: Memory? = nil, cpu: CPU? = nil) {
+        public var pids: Pids?
+        public init(memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil) {
             self.memory = memory
             self.cpu = cpu
+            self.pids = pids
         }
 
         public struct Memory: Codable, Sendable, Equatable {
             /// Bytes.
             public var limit: Int64?
-            public init(limit: Int64? = nil) { self.limit = limit }
+            /// Memory plus swap in bytes (cgroup v1's memsw, the spec's meaning); -1 is
+            /// unlimited swap. In cgroup v2 terms swap.max = swap - limit.
+            public var swap: Int64?
+            public init(limit: Int64? = nil, swap: Int64? = nil) {
+                self.limit = limit
+                self.swap = swap
+            }
+        }
+
+        public struct Pids: Codable, Sendable, Equatable {
+            /// Most tasks (processes and threads) at once; 0 or less is unlimited.
+            public var limit: Int64
+            public init(limit: Int64) { self.limit = limit }
         }
 
         public struct CPU: Codable, Sendable, Equatable {

@@ -42,6 +42,11 @@ public struct ContainerFlags: Sendable, Equatable {
     public var memoryMiB: Int?
     /// `--cpus`: CPU time limit (cgroup quota under runc/runsc; vCPUs under vm).
     public var cpus: Double?
+    /// `--memory-swap`: memory plus swap in MiB, -1 unlimited; nil is Docker's default
+    /// (as much swap as memory).
+    public var memorySwapMiB: Int?
+    /// `--pids-limit`: tasks at most; nil, 0 or -1 is unlimited.
+    public var pidsLimit: Int?
     /// Read-only bind mounts of host directories (Hull's own helpers such as the probe),
     /// as the isolation driver names their source.
     public var helperMounts: [HelperMount] = []

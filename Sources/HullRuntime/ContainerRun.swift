@@ -14,6 +14,9 @@ public struct RunOptions: Sendable {
     /// `--name`: names the guest `hull-NAME` (runc/runsc container `hull-NAME`) instead of
     /// `hull-<short id>`.
     public var name: String?
+    /// `--storage-opt size=`: the container's writable layer in MiB, on a file system of
+    /// its own (OCIBundle); nil writes into the root as it is.
+    public var storageSizeMiB: Int?
     /// Used by `--isolation vm` only.
     public var guest = GuestConfig()
     public var isolation = IsolationMode.defaultMode
@@ -59,7 +62,10 @@ public struct ContainerRunner: Sendable {
         let name = options.name ?? id.short
         let runDir = paths.runDirectory(id: id.short)
         try PrivateFile.createDirectory(runDir)   // a vm driver grants QEMU's group its way in
-        defer { try? FileManager.default.removeItem(at: runDir) }
+        defer {
+            WritableLayer(directory: runDir).unmount()
+            try? FileManager.default.removeItem(at: runDir)
+        }
 
         var options = options
         options.container.helperMounts = options.helpers.map {

@@ -14,8 +14,14 @@ public struct GuestConfig: Sendable {
     public init() {}
 
     /// Memory the guest needs beyond what the container asked for with --memory: its
-    /// kernel, the agent and page cache for the root disk.
-    public static let overheadMiB = 64
+    /// kernel, the agent and page cache for the root disk. The container's own cgroup in
+    /// the guest holds it to --memory, so this part is the agent's and the kernel's alone.
+    public static let overheadMiB = 128
+
+    /// The guest's size for a container limited to `containerMiB` (validated, ≤ 1 TiB).
+    public static func memoryMiB(forContainer containerMiB: Int) -> Int {
+        containerMiB + overheadMiB
+    }
 
     /// Kernel arguments every guest gets. `quiet` keeps the serial console (slow under
     /// TCG) short while still showing panics; `panic=-1` reboots on panic, which libvirt

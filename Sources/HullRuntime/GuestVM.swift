@@ -33,7 +33,8 @@ public final class GuestVM: Sendable {
     /// On failure the domain is destroyed and the error carries the console log.
     public static func boot(id: String, config: GuestConfig, rootDisk: URL?, image: GuestImage,
                             runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
-                            autodestroy: Bool = true, filesystems: [FilesystemSpec] = []) async throws -> GuestVM {
+                            autodestroy: Bool = true, filesystems: [FilesystemSpec] = [],
+                            writableDisk: URL? = nil) async throws -> GuestVM {
         let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
         let name = domainName(for: id)
         let console = runDirectory.appendingPathComponent(consoleLogName)
@@ -62,6 +63,10 @@ public final class GuestVM: Sendable {
         if let rootDisk {
             // The overlay dies with the container: no flushes to the host disk needed.
             spec.disks = [DiskSpec(path: rootDisk.path, format: .qcow2, targetDevice: "vda", cache: .unsafe)]
+        }
+        if let writableDisk {
+            // --storage-opt size: the container's writable layer (WritableLayer), /dev/vdb.
+            spec.disks.append(DiskSpec(path: writableDisk.path, format: .raw, targetDevice: "vdb", cache: .unsafe))
         }
         let xml = DomainXML.render(spec)
         logger.debug("starting guest", metadata: ["domain": "\(name)", "accel": "\(accel.domainType)"])

@@ -87,8 +87,10 @@ public enum HomeAccess {
         if let c = set(directory.path, mode: 0o710, group: qemu.gid) { changes.append(c) }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
             let path = directory.appendingPathComponent(name).path
-            if name.hasSuffix(".qcow2"), let c = set(path, mode: 0o660, group: qemu.gid) { changes.append(c) }
-            if name.hasSuffix(".ext4"), let c = set(path, mode: 0o640, group: qemu.gid) { changes.append(c) }
+            if name.hasSuffix(".qcow2") || name == WritableLayer.diskName, let c = set(path, mode: 0o660, group: qemu.gid) {
+                changes.append(c)
+            }
+            if name.hasSuffix(".ext4"), name != WritableLayer.diskName, let c = set(path, mode: 0o640, group: qemu.gid) { changes.append(c) }
         }
         return changes
     }

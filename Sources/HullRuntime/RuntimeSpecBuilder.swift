@@ -64,7 +64,6 @@ public enum RuntimeSpecBuilder {
                 resources: resources(flags)))
     }
 
-    /// `-m` and `--cpus` as cgroup limits; nil when neither is given.
     /// Docker's default (RLIMIT_NOFILE 1048576) unless --ulimit names it, then --ulimit's.
     public static func rlimits(_ flags: ContainerFlags) -> [RuntimeSpec.Rlimit] {
         let given = Set(flags.rlimits.map(\.type))
@@ -72,17 +71,32 @@ public enum RuntimeSpecBuilder {
         return defaults.filter { !given.contains($0.type) } + flags.rlimits
     }
 
+    /// `-m`, `--memory-swap`, `--cpus` and `--pids-limit` as cgroup limits; nil when none is
+    /// given. Docker's swap rule: without --memory-swap the container may swap as much as
+    /// its memory limit (memory plus swap = twice the limit); -1 is unlimited swap.
     static func resources(_ flags: ContainerFlags) -> RuntimeSpec.Resources? {
-        guard flags.memoryMiB != nil || flags.cpus != nil else { return nil }
+        let pids = flags.pidsLimit.flatMap { $0 > 0 ? $0 : nil }
+        guard flags.memoryMiB != nil || flags.cpus != nil || pids != nil else { return nil }
         let period: UInt64 = 100_000
+        // Every value was range-checked where it entered (InputCheck); clamped again here
+        // so that none can trap. The kernel refuses quotas under 1 ms.
+        let bytes = { (mib: Int) in Int64(min(max(mib, 0), 1 << 30)) << 20 }
+        let memory = flags.memoryMiB.map { mib in
+            let swap: Int64
+            if let total = flags.memorySwapMiB {
+                swap = total < 0 ? -1 : bytes(max(total, mib))
+            } else {
+                swap = bytes(mib) * 2
+            }
+            return RuntimeSpec.Resources.Memory(limit: bytes(mib), swap: swap)
+        }
         return RuntimeSpec.Resources(
-            // Both were range-checked where they entered (InputCheck); clamped again here
-            // so that no value can trap. The kernel refuses quotas under 1 ms.
-            memory: flags.memoryMiB.map { RuntimeSpec.Resources.Memory(limit: Int64(min(max($0, 0), 1 << 30)) << 20) },
+            memory: memory,
             cpu: flags.cpus.map { cpus in
                 let quota = (min(max(cpus.isNaN ? 1 : cpus, 0), 1024) * Double(period)).rounded()
                 return RuntimeSpec.Resources.CPU(quota: max(Int64(quota), 1_000), period: period)
-            })
+            },
+            pids: pids.map { RuntimeSpec.Resources.Pids(limit: Int64(min($0, 1 << 22))) })
     }
 
     /// Docker: --entrypoint replaces the image's Entrypoint and drops its Cmd; arguments

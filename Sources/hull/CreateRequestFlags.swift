@@ -6,7 +6,8 @@ enum CreateRequestFlags {
         "cpus": "--cpus", "memoryMiB": "--memory", "stopTimeout": "--stop-timeout",
         "bootTimeout": "--boot-timeout", "rootfs": "--rootfs", "kernelArgs": "--kernel-arg",
         "mounts.target": "-v/--mount target", "mounts.source": "-v/--mount source", "mounts.tmpfsSize": "--mount tmpfs-size",
-        "mounts": "-v/--mount", "ulimits": "--ulimit",
+        "mounts": "-v/--mount", "ulimits": "--ulimit", "memorySwapMiB": "--memory-swap",
+        "pidsLimit": "--pids-limit", "storageSizeMiB": "--storage-opt size",
     ]
 
     static func flag(for field: String) -> String { byField[field] ?? field }

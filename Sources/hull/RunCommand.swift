@@ -111,11 +111,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("isolation"), help: ArgumentHelp("vm, gvisor or process (env HULL_ISOLATION; default vm, with -d hulld's default).", valueName: "MODE"))
     var isolation: String?
 
-    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory for the container, e.g. 256m or 1g (minimum 16m): under vm the guest gets this plus 64m for its kernel and agent (default: a 256m guest); under gvisor/process a cgroup limit.", valueName: "SIZE"))
+    @Option(name: [.customShort("m"), .customLong("memory")], help: ArgumentHelp("Memory limit of the container, e.g. 256m or 1g (minimum 16m): a cgroup limit in every mode (past it the OOM killer ends a process: exit 137, OOMKilled in hull inspect); under vm the guest gets 128m more for its kernel and agent (default: a 256m guest, the container held to what it has free).", valueName: "SIZE"))
     var memory: String?
 
-    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: under vm that many virtual CPUs, rounded up (default 1); under gvisor/process a CPU-time quota (default: none).", valueName: "N"))
+    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: ArgumentHelp("Memory plus swap, as Docker counts it (needs --memory; equal to it: no swap; -1: unlimited swap; default: as much swap as memory). A guest has no swap.", valueName: "SIZE"))
+    var memorySwap: String?
+
+    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPUs for the container, e.g. 1.5: a CPU-time quota in every mode; under vm also that many virtual CPUs, rounded up (default 1).", valueName: "N"))
     var cpus: Double?
+
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: ArgumentHelp("At most N processes and threads in the container (0 or -1: unlimited); refused under gvisor, where runsc cannot enforce it.", valueName: "N"))
+    var pidsLimit: Int?
+
+    @Option(name: .customLong("storage-opt"), help: ArgumentHelp("size=SIZE: the container's writable layer is SIZE (minimum 16m); writes beyond it fail with ENOSPC and the host's disk use stays below it.", valueName: "size=SIZE"))
+    var storageOpts: [String] = []
 
     @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("Seconds a container may take to exit after hull forwards SIGINT/SIGTERM before it is killed.", valueName: "SECONDS"))
     var stopTimeout: Double = 10
@@ -165,6 +174,7 @@ struct RunCommand: AsyncParsableCommand {
             try flagged.validate()
             try InputCheck.distinctTargets(flagged.mounts, tmpfs: flagged.tmpfs)
             try InputCheck.consistentUlimits(flagged.ulimits)
+            try InputCheck.consistentMemory(memoryMiB: flagged.memoryMiB, memorySwapMiB: flagged.memorySwapMiB)
         } catch {
             throw ValidationError(error.named(CreateRequestFlags.flag(for: error.field)).description)
         }
@@ -200,7 +210,15 @@ struct RunCommand: AsyncParsableCommand {
     func runDetached(_ request: CreateContainerRequest) async throws {
         let client = try await daemon.client()
         try await reportingErrors {
-            let created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
+            let created: CreatedContainer
+            do {
+                created = try await client.call(.POST, "/v1/containers", json: request, expecting: CreatedContainer.self)
+            } catch let error as DaemonClientError {
+                // docker run: 125 when the container cannot be created (a limit its mode
+                // cannot enforce, a missing image, …).
+                FileHandle.standardError.write(Data("hull: \(error.message)\n".utf8))
+                throw ExitCode(125)
+            }
             do {
                 _ = try await client.call(.POST, "/v1/containers/\(created.id)/start")
             } catch let error as DaemonClientError {
@@ -246,7 +264,8 @@ struct RunCommand: AsyncParsableCommand {
             cpus: cpus, stopTimeout: stopTimeout, accel: accel, bootTimeout: bootTimeout, autoRemove: remove,
             isolation: try requestedIsolation()?.rawValue, rootfs: rootfsPath, kernelArgs: kernelArgs,
             foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts),
-            ulimits: try UlimitFlags.parse(ulimits))
+            ulimits: try UlimitFlags.parse(ulimits), memorySwapMiB: try LimitFlags.memorySwapMiB(memorySwap),
+            pidsLimit: pidsLimit, storageSizeMiB: try LimitFlags.storageSizeMiB(storageOpts))
     }
 
     func noNewPrivileges() throws -> Bool {

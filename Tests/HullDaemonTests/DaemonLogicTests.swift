@@ -39,7 +39,7 @@ struct DaemonLogicTests {
         let options = try RequestMapping.options(for: CreateContainerRequest(
             image: "busybox", command: ["sh"], env: ["A=1"], tty: true, openStdin: true, memoryMiB: 100, cpus: 1.5))
         #expect(options.container.command == ["sh"] && options.container.tty && options.interactive)
-        #expect(options.guest.memoryMiB == 164 && options.guest.vcpus == 2)
+        #expect(options.guest.memoryMiB == 228 && options.guest.vcpus == 2)
         #expect(options.windowSize?.rows == 24)
         for bad in [CreateContainerRequest(image: ""), CreateContainerRequest(image: "b", name: "-x"),
                     CreateContainerRequest(image: "b", memoryMiB: 8), CreateContainerRequest(image: "b", cpus: 0),

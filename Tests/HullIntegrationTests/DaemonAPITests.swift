@@ -72,6 +72,15 @@ extension Integration {
                 (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "gvisor", "bootTimeout": 5}"#, 400,
                  "--boot-timeout cannot be honoured with --isolation gvisor"),
                 (.GET, "/v1/containers?isolation=chroot", nil, 400, "unknown isolation mode"),
+                // Resource limits: ranges (400), memory vs swap (409), what a mode cannot enforce.
+                (.POST, "/v1/containers", #"{"image": "busybox", "pidsLimit": -5}"#, 400, "pidsLimit must be -1 or 0"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "storageSizeMiB": 8}"#, 400, "storageSizeMiB must be at least 16"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memorySwapMiB": 0}"#, 400, "memorySwapMiB must be -1"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memorySwapMiB": 256}"#, 409, "needs a memory limit"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "memoryMiB": 256, "memorySwapMiB": 128}"#, 409,
+                 "must be -1 or at least the memory limit (256 MiB)"),
+                (.POST, "/v1/containers", #"{"image": "busybox", "isolation": "gvisor", "pidsLimit": 50}"#, 400,
+                 "--pids-limit cannot be enforced with --isolation gvisor"),
             ]
             for (method, path, body, status, text) in cases {
                 let (got, message) = try await failure(d, method, path, body: body.map { Data($0.utf8) })

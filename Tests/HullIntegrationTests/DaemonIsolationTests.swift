@@ -9,13 +9,6 @@ import Testing
 extension Integration {
     @Suite("hulld under every isolation mode", .serialized)
     struct DaemonIsolationTests {
-        /// Fails with what to install when a mode's tools are missing.
-        func require(_ mode: IsolationMode) throws {
-            if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
-                throw HullCLI.SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
-            }
-        }
-
         /// Polls `hull logs` until both streams hold what is expected (or 60 s passed).
         func logs(_ d: DaemonHarness, _ name: String, containing text: String) throws -> HullCLI.Result {
             let deadline = Date().addingTimeInterval(60)
@@ -41,7 +34,7 @@ extension Integration {
         @Test("run -d, logs, exec (env, cwd, stdin, exit codes), inspect, ps --filter, stop, restart keeps files, rm",
               arguments: IsolationMode.allCases)
         func lifecycle(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let d = try DaemonHarness()
             let run = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "core", "-e", "MARK=m", "-w", "/tmp",
                                   "busybox", "sh", "-c", "trap 'echo term; exit 3' TERM; echo out1; echo err1 >&2; while true; do sleep 0.2; done"])
@@ -103,7 +96,7 @@ extension Integration {
         @Test("create -i, start, cp in and out, attach with stdin, exit status; exec -it with window size",
               arguments: IsolationMode.allCases)
         func attachCopyTerminal(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let d = try DaemonHarness()
             let created = try d.hull(["create", "--isolation", mode.rawValue, "--name", "att", "-i", "busybox",
                                       "sh", "-c", "echo ready; read line; echo got:$line; exit 7"])
@@ -131,7 +124,7 @@ extension Integration {
 
         @Test("hulld --default-isolation applies to create without --isolation; flags a mode cannot honour are refused")
         func defaultIsolation() throws {
-            try require(.process)
+            try HullCLI.require(.process)
             let d = try DaemonHarness(hulldArguments: ["--default-isolation", "process"])
             let run = try d.hull(["run", "-d", "--name", "plain", "busybox", "sleep", "1000"])
             #expect(run.status == 0, "\(run.err)")
@@ -149,7 +142,7 @@ extension Integration {
         @Test("hulld stopped or killed: gvisor and process containers end with it (with the reason), nothing left running",
               arguments: [IsolationMode.gvisor, .process])
         func endsWithHulld(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let d = try DaemonHarness()
             let script = "trap 'echo term; exit 3' TERM; echo ready; while true; do sleep 0.2; done"
             let graceful = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "calm", "busybox", "sh", "-c", script])
@@ -179,8 +172,8 @@ extension Integration {
 
         @Test("12 gvisor and process containers started at once by 4 clients all run and exec; rm -f leaves nothing")
         func manyAtOnce() throws {
-            try require(.gvisor)
-            try require(.process)
+            try HullCLI.require(.gvisor)
+            try HullCLI.require(.process)
             let d = try DaemonHarness()
             let failed = FailureList()
             DispatchQueue.concurrentPerform(iterations: 4) { client in

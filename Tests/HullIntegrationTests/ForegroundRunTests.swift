@@ -13,12 +13,6 @@ extension Integration {
             try HullCLI.requireSetUp()
         }
 
-        func require(_ mode: IsolationMode) throws {
-            if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
-                throw HullCLI.SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
-            }
-        }
-
         /// The words of `hull ps` (`-a`: exited containers too); names are unique here.
         func containerNames(all: Bool = true) throws -> Set<String> {
             let r = try HullCLI.run(["ps"] + (all ? ["-a"] : []))
@@ -37,7 +31,7 @@ extension Integration {
 
         @Test("shown by hull ps while it runs; a SIGKILLed client leaves no container, guest or folder", arguments: IsolationMode.allCases)
         func clientKilled(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let name = "fg-kill-\(mode.rawValue)-\(UInt16.random(in: 0...UInt16.max))"
             let dirsBefore = HullCLI.runDirectories()
             let client = Process()
@@ -61,7 +55,7 @@ extension Integration {
 
         @Test("SIGTERM to the client reaches the container's process", arguments: IsolationMode.allCases)
         func sigtermForwarded(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let client = Process()
             client.executableURL = HullCLI.binary
             client.arguments = ["run", "--rm", "--isolation", mode.rawValue, "busybox", "sh", "-c",
@@ -81,7 +75,7 @@ extension Integration {
 
         @Test("without --rm the exited container stays, with its status and logs (as docker run)")
         func keptWithoutRm() throws {
-            try require(.process)
+            try HullCLI.require(.process)
             let name = "fg-keep-\(UInt16.random(in: 0...UInt16.max))"
             let r = try HullCLI.run(["run", "--name", name, "--isolation", "process", "busybox", "sh", "-c", "echo kept; exit 4"])
             #expect(r.status == 4)
@@ -94,7 +88,7 @@ extension Integration {
 
         @Test("--rootfs works detached too: hulld copies it")
         func rootfsDetached() throws {
-            try require(.process)
+            try HullCLI.require(.process)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-rootfs-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: dir) }
             let export = try HullCLI.run(["run", "--rm", "--isolation", "process", "busybox", "tar", "-cf", "-", "-C", "/", "bin", "etc"])

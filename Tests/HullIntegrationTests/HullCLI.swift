@@ -71,6 +71,13 @@ enum HullCLI {
     }
 
     /// Fails with what to do when the host is not set up, instead of a confusing error later.
+    /// Fails with what to install when a mode's tools are missing.
+    static func require(_ mode: IsolationMode) throws {
+        if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
+            throw SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
+        }
+    }
+
     static func requireSetUp() throws {
         let report = HostReport.gather()
         let missing = report.checks.filter { $0.status == .missing }

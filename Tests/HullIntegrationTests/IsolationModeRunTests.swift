@@ -12,15 +12,8 @@ extension Integration {
             try HullCLI.requireSetUp()
         }
 
-        /// Fails with what to install when a mode's tools are missing.
-        func require(_ mode: IsolationMode) throws {
-            if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
-                throw HullCLI.SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
-            }
-        }
-
         func run(_ mode: IsolationMode, _ arguments: [String], stdin: Data? = nil) throws -> HullCLI.Result {
-            try require(mode)
+            try HullCLI.require(mode)
             let before = HullCLI.runDirectories()
             let r = try HullCLI.run(["run", "--rm", "--isolation", mode.rawValue] + arguments, stdin: stdin)
             // Nothing left behind: run folders (bundle, runtime state) and runtime processes.
@@ -84,7 +77,7 @@ extension Integration {
             let r = try run(mode, ["-m", "200m", "busybox", "head", "-1", "/proc/meminfo"])
             #expect(r.status == 0, "stderr: \(r.err)")
             let kib = Int(r.out.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") ?? 0
-            #expect(kib > 100 * 1024 && kib <= 264 * 1024 + 8192, "MemTotal \(kib) kB")
+            #expect(kib > 100 * 1024 && kib <= (200 + GuestConfig.overheadMiB) * 1024 + 8192, "MemTotal \(kib) kB")
         }
 
         @Test("a guest-only flag is refused before anything starts", arguments: [IsolationMode.gvisor, .process])
@@ -97,7 +90,7 @@ extension Integration {
 
         @Test("HULL_ISOLATION sets the default mode")
         func environmentDefault() throws {
-            try require(.process)
+            try HullCLI.require(.process)
             setenv("HULL_ISOLATION", "process", 1)
             defer { unsetenv("HULL_ISOLATION") }
             let r = try HullCLI.run(["run", "--rm", "busybox", "uname", "-r"])
@@ -107,13 +100,13 @@ extension Integration {
 
         @Test("-it: a terminal, its size, resize, Ctrl-C and the exit status", arguments: IsolationMode.allCases)
         func terminal(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             try PseudoTerminal.expectShellSession(["run", "--rm", "-it", "--isolation", mode.rawValue, "busybox", "sh"])
         }
 
         @Test("the probe reaches the container and tells the modes apart")
         func probe() throws {
-            for mode in IsolationMode.allCases { try require(mode) }
+            for mode in IsolationMode.allCases { try HullCLI.require(mode) }
             let r = try HullCLI.run(["probe"])
             #expect(r.status == 0, "stderr: \(r.err)")
             let row = r.out.split(separator: "\n").first { $0.hasPrefix("| kernel exploit lands in") }

@@ -12,12 +12,6 @@ extension Integration {
             try HullCLI.requireSetUp()
         }
 
-        func require(_ mode: IsolationMode) throws {
-            if let missing = IsolationDrivers.available().first(where: { $0.mode == mode })?.missing {
-                throw HullCLI.SetupMissing(what: ["--isolation \(mode.rawValue): \(missing)"])
-            }
-        }
-
         func hostFolder() throws -> URL {
             let url = URL(fileURLWithPath: "/tmp/hull-volume-test-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -26,7 +20,7 @@ extension Integration {
 
         @Test("bind mount: host files seen with their owner, writes land on the host at once, :ro refuses", arguments: IsolationMode.allCases)
         func bindMount(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let dir = try hostFolder()
             defer { try? FileManager.default.removeItem(at: dir) }
             let file = dir.appendingPathComponent("from-host")
@@ -50,7 +44,7 @@ extension Integration {
 
         @Test("a named volume survives its container and serves the next; in use it cannot be removed", arguments: IsolationMode.allCases)
         func namedVolume(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let volume = "vt-\(mode.rawValue)-\(UInt16.random(in: 0...UInt16.max))"
             defer { _ = try? HullCLI.run(["volume", "rm", "-f", volume]) }
             let first = try HullCLI.run(["run", "--rm", "--isolation", mode.rawValue, "-v", "\(volume):/v", "busybox", "sh", "-c", "echo one >> /v/log"])
@@ -70,7 +64,7 @@ extension Integration {
 
         @Test("--mount type=tmpfs with a size", arguments: IsolationMode.allCases)
         func tmpfsMount(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let r = try HullCLI.run(["run", "--rm", "--isolation", mode.rawValue, "--mount", "type=tmpfs,target=/scratch,tmpfs-size=8m",
                                      "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3; df -k /scratch | tail -1 | awk '{print $2}'"])
             #expect(r.status == 0, "\(r.err)")
@@ -79,7 +73,7 @@ extension Integration {
 
         @Test("--ulimit reaches the container's processes", arguments: IsolationMode.allCases)
         func ulimit(mode: IsolationMode) throws {
-            try require(mode)
+            try HullCLI.require(mode)
             let r = try HullCLI.run(["run", "--rm", "--isolation", mode.rawValue, "--ulimit", "nofile=256:512", "--ulimit", "nproc=100",
                                      "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u"])
             #expect(r.status == 0, "\(r.err)")

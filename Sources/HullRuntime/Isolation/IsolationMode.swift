@@ -50,8 +50,8 @@ public enum ModeSpecificFlag: String, Sendable, CaseIterable {
     case bootTimeout = "--boot-timeout"
     case kernelArg = "--kernel-arg"
 
-    /// The modes that honour the flag. `-m` and `--cpus` are honoured everywhere: guest
-    /// size under vm, cgroup limits (linux.resources) under runc and runsc.
+    /// The modes that honour the flag. Resource limits (`-m`, `--cpus`, `--pids-limit`, …)
+    /// are checked per mode and host by `ResourceLimits.check`.
     public var modes: Set<IsolationMode> {
         switch self {
         case .accel, .bootTimeout, .kernelArg: [.vm]
@@ -71,6 +71,7 @@ public enum ModeSpecificFlag: String, Sendable, CaseIterable {
 public enum IsolationError: Error, CustomStringConvertible, Equatable {
     case unknownMode(String, source: String)
     case flagUnsupported(String, mode: IsolationMode, honouredBy: [String])
+    case limitUnsupported(String, mode: IsolationMode, why: String)
     case runtimeMissing(String, package: String)
     case userLookup(String)
 
@@ -80,6 +81,8 @@ public enum IsolationError: Error, CustomStringConvertible, Equatable {
             "\(source) \(m): unknown isolation mode (use vm, gvisor or process)"
         case .flagUnsupported(let flag, let mode, let modes):
             "\(flag) cannot be honoured with --isolation \(mode.rawValue) (it applies to --isolation \(modes.joined(separator: ", ")) only)"
+        case .limitUnsupported(let flag, let mode, let why):
+            "\(flag) cannot be enforced with --isolation \(mode.rawValue): \(why)"
         case .runtimeMissing(let tool, let package):
             "\(tool) not found: install the Debian package \(package) (scripts/setup.sh does)"
         case .userLookup(let message): message

@@ -17,6 +17,9 @@ public struct OCIBundle: Sendable {
     public let directory: URL
     public let spec: RuntimeSpec
     public let rootfs: Rootfs
+    /// `--storage-opt size=`: the size-capped writable layer (a guest's second disk; the
+    /// overlay under runc/runsc, already mounted at `rootfs`).
+    public var writable: WritableLayer?
 
     public var configURL: URL { directory.appendingPathComponent("config.json") }
 
@@ -33,11 +36,21 @@ public struct OCIBundle: Sendable {
             let overlay = directory.appendingPathComponent("rootfs.qcow2")
             try disks.overlay(base: base, at: overlay)
             (rootfs, defaults) = (.disk(overlay), found)
+        case .directory where options.storageSizeMiB != nil:
+            // The image's tree below, read-only; the size-capped layer above (WritableLayer).
+            let layer = try WritableLayer.create(sizeMiB: options.storageSizeMiB ?? 0, in: directory)
+            try FileManager.default.createDirectory(at: layer.image, withIntermediateDirectories: true)
+            defaults = try RootfsDiskBuilder(paths: paths).tree(for: options.rootfs, into: layer.image, runDirectory: directory)
+            try layer.mountOverlay()
+            rootfs = .directory(layer.rootfs)
         case .directory:
             let tree = directory.appendingPathComponent(RuntimeSpec.Root().path)
             try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
             defaults = try RootfsDiskBuilder(paths: paths).tree(for: options.rootfs, into: tree, runDirectory: directory)
             rootfs = .directory(tree)
+        }
+        if form == .disk, let size = options.storageSizeMiB {
+            _ = try WritableLayer.create(sizeMiB: size, in: directory)
         }
         // Volumes as the isolation boundary sees them; their host paths stay in annotations
         // (a guest's driver shares them), so a restart from config.json still knows them.
@@ -61,12 +74,13 @@ public struct OCIBundle: Sendable {
         }
         driver.adapt(&spec)
         try PrivateFile.write(MessageCoding.prettyJSON(spec), to: directory.appendingPathComponent("config.json"))
-        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
+        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs, writable: WritableLayer.existing(in: directory))
     }
 
     /// The bundle an earlier start of the same container left in `directory` (hulld
     /// restarting a stopped container: its file changes are kept, as with Docker), or nil.
-    public static func existing(in directory: URL, form: RootfsForm) -> OCIBundle? {
+    /// A writable layer under runc/runsc is mounted again.
+    public static func existing(in directory: URL, form: RootfsForm) throws -> OCIBundle? {
         let config = directory.appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: config.path),
               let spec = try? JSONDecoder().decode(RuntimeSpec.self, from: data) else { return nil }
@@ -80,7 +94,9 @@ public struct OCIBundle: Sendable {
         case .disk(let url), .directory(let url): path = url.path
         }
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs)
+        let writable = WritableLayer.existing(in: directory)
+        if form == .directory, let writable { try writable.mountOverlay() }
+        return OCIBundle(directory: directory, spec: spec, rootfs: rootfs, writable: writable)
     }
 
     /// Replaces the `org.hull.user` annotation by the numeric user it names.

@@ -50,6 +50,7 @@ public struct OCIRuntimeDriver: IsolationDriver {
         for process in HostProcesses.all() where process.commandLine.contains(directory.path) {
             kill(process.pid, SIGKILL)
         }
+        WritableLayer(directory: directory).unmount()
     }
 
     public func createSandbox(bundle: OCIBundle, name: String) async throws -> any Sandbox {

@@ -131,6 +131,14 @@ final class OCIRuntimeSandbox: Sandbox {
                                  signalling: .container(self))
     }
 
+    /// Whether the OOM killer struck in the container's cgroup (runc: a process of the
+    /// container; runsc: the whole sandbox, whose Sentry holds the container's memory).
+    /// Read before `delete`, which removes the cgroup.
+    func oomKilled() -> Bool {
+        guard let path = bundle.spec.linux?.cgroupsPath else { return false }
+        return (HostCgroup(path: path).oomKills() ?? 0) > 0
+    }
+
     func startFailure(_ message: String) -> RunError {
         state.withLock { $0.runtimeLog = message }
         return RunError.startFailed(OCIRuntime.startFailure(message))
@@ -199,6 +207,8 @@ final class OCIRuntimeSandbox: Sandbox {
         }
         for pump in pumps { await pump.waitForEnd(within: .seconds(2)) }
         for terminal in terminals { terminal.close() }
+        // Nothing of the container holds it now; a restart mounts it again.
+        bundle.writable?.unmount()
     }
 }
 
@@ -227,7 +237,9 @@ struct OCIRuntimeProcess: ContainerProcess {
         // stderr pipe may also be held by runsc's gofer until delete.
         await output?.waitForEnd(within: .seconds(2))
         await errors.waitForEnd(within: .milliseconds(200))
-        return ChildProcess.exitStatus(status)
+        var exit = ChildProcess.exitStatus(status)
+        if case .container(let sandbox) = signalling, sandbox.oomKilled() { exit.oomKilled = true }
+        return exit
     }
 
     func signal(_ signal: Int32) async throws {

@@ -55,12 +55,13 @@ public struct VMDriver: IsolationDriver {
         do {
             vm = try await GuestVM.boot(id: name, config: config, rootDisk: overlay, image: image,
                                         runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
-                                        autodestroy: autodestroy, filesystems: shares.filesystems)
+                                        autodestroy: autodestroy, filesystems: shares.filesystems,
+                                        writableDisk: bundle.writable?.disk)
         } catch {
             await shares.stop()
             throw error
         }
-        return VMSandbox(vm: vm, spec: bundle.spec, shares: shares)
+        return VMSandbox(vm: vm, spec: bundle.spec, shares: shares, writableDevice: bundle.writable == nil ? nil : "/dev/vdb")
     }
 
     public var outlivesHull: Bool { true }
@@ -88,11 +89,14 @@ final class VMSandbox: Sandbox {
     /// The virtiofsd processes of its volumes (nil for a guest a previous hulld started:
     /// its virtiofsd end with QEMU, unreaped by this one).
     let shares: VirtiofsShares?
+    /// The disk of the writable layer (`--storage-opt size`), nil without one.
+    let writableDevice: String?
 
-    init(vm: GuestVM, spec: RuntimeSpec, shares: VirtiofsShares?) {
+    init(vm: GuestVM, spec: RuntimeSpec, shares: VirtiofsShares?, writableDevice: String? = nil) {
         self.vm = vm
         self.spec = spec
         self.shares = shares
+        self.writableDevice = writableDevice
     }
 
     func start(stdio: ProcessStdio) async throws -> any ContainerProcess {
@@ -100,7 +104,7 @@ final class VMSandbox: Sandbox {
             argv: spec.process.args, env: spec.process.env ?? [], cwd: spec.process.cwd,
             rootDevice: "/dev/vda", stdin: stdio.stdin != nil, terminal: spec.process.terminal ?? false,
             windowSize: spec.process.consoleSize.map { WindowSize(rows: $0.height, columns: $0.width) },
-            hostname: spec.hostname, runtimeSpec: spec)
+            hostname: spec.hostname, runtimeSpec: spec, writableDevice: writableDevice)
         let started = try await startInGuest(process, stdio: stdio)
         main.withLock { $0 = started.stream }
         return started

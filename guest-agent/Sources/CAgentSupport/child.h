@@ -37,4 +37,9 @@ struct hull_container_request;
 /// (container.c; exec.c uses it for processes joining a container).
 HULL_HIDDEN void hull_child_become_user(const struct hull_container_request *r, int report);
 
+/// Moves the calling process into the cgroup whose cgroup.procs is open as `procs_fd`
+/// (writing "0" names the writer itself); nothing when it is -1. Reports
+/// HULL_CONTAINER_STAGE_CGROUP on failure.
+HULL_HIDDEN void hull_child_join_cgroup(int procs_fd, int report);
+
 #endif

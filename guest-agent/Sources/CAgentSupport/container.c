@@ -350,9 +350,20 @@ void hull_child_become_user(const struct hull_container_request *r, int report) 
     }
 }
 
+void hull_child_join_cgroup(int procs_fd, int report) {
+    if (procs_fd < 0) return;
+    ssize_t n;
+    do {
+        n = write(procs_fd, "0", 1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) hull_child_fail(report, HULL_CONTAINER_STAGE_CGROUP, 0);
+}
+
 __attribute__((noreturn))
 static void run_container(const struct hull_container_request *r, int report) {
     int bind_fds[HULL_CONTAINER_MAX_MOUNTS];
+    // First: everything the child does from here on counts against the container's limits.
+    hull_child_join_cgroup(r->cgroup_procs_fd, report);
     if (hull_child_reset_signals() < 0) hull_child_fail(report, HULL_CONTAINER_STAGE_SIGNALS, 0);
     // Device nodes and mount points get exactly the modes asked for; the spec's umask
     // applies to the process.

@@ -18,6 +18,7 @@ __attribute__((noreturn))
 static void exec_body(const void *request, int report) {
     const struct hull_exec_request *x = request;
     const struct hull_container_request *r = x->container;
+    hull_child_join_cgroup(r->cgroup_procs_fd, report);
     if (hull_child_reset_signals() < 0) hull_child_fail(report, HULL_CONTAINER_STAGE_SIGNALS, 0);
     umask(r->umask);
     if (setsid() < 0) hull_child_fail(report, HULL_CONTAINER_STAGE_SETSID, 0);

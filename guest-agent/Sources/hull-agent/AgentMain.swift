@@ -27,6 +27,7 @@ enum AgentMain {
             }
             Log.info("hull-agent \(Agent.version) starting, kernel \(Agent.kernelRelease())")
             GuestMounts.mountAll()
+            GuestCgroup.setUp()
             ConsoleStdio.ensureOpen()
             ModuleLoader.loadAll()
             let cmdline = KernelCommandLine.current()

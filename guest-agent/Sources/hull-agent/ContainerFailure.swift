@@ -56,6 +56,7 @@ enum ContainerFailure {
         case HULL_CONTAINER_STAGE_AMBIENT: step = i < 0 ? "clearing the ambient set" : "raising \(capability) in the ambient set"
         case HULL_CONTAINER_STAGE_JOIN_NAMESPACE:
             step = "joining the container's \(ExecNamespaces.kinds.indices.contains(i) ? ExecNamespaces.kinds[i] : "?") namespace"
+        case HULL_CONTAINER_STAGE_CGROUP: step = "joining the container's cgroup (its resource limits)"
         default: step = "container setup step \(failure.stage)"
         }
         return "\(step): \(reason)"

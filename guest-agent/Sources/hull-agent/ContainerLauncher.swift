@@ -22,7 +22,7 @@ extension ProcessLauncher {
         let root: String
         do {
             plan = try ContainerPlan(runtimeSpec, lastCap: CapabilityNames.kernelLastCap())
-            root = try rootfs.root(for: device)
+            root = try rootfs.root(for: device, writable: spec.writableDevice)
             let accounts = ImageAccounts(root: root)
             user = try ContainerUser.of(plan, in: accounts)
         } catch {
@@ -33,6 +33,12 @@ extension ProcessLauncher {
             plan.env.append("HOME=\(user.home)")
         }
         let guestMounts = GuestMountTable.mountPointsToDetach()
+        let cgroup: GuestCgroup
+        do {
+            cgroup = try GuestCgroup.make(stream: stream, resources: runtimeSpec.linux?.resources)
+        } catch {
+            return .failure(error)
+        }
 
         let stdio: ProcessStdio
         do {
@@ -40,13 +46,14 @@ extension ProcessLauncher {
         } catch {
             return .failure(AgentError("\(error)"))
         }
-        let process = ContainerProcess(stream: stream, argv0: plan.args[0], stdio: stdio.parent, writer: writer)
+        let process = ContainerProcess(stream: stream, argv0: plan.args[0], stdio: stdio.parent, writer: writer,
+                                       cgroup: cgroup)
         let size = spec.windowSize
             ?? runtimeSpec.process.consoleSize.map { WindowSize(rows: $0.height, columns: $0.width) }
 
         let arena = CArena()
         var request = ContainerRequest.make(plan: plan, user: user, root: root, guestMounts: guestMounts,
-                                            stdio: stdio, windowSize: size, arena: arena)
+                                            stdio: stdio, windowSize: size, cgroupProcs: cgroup.procs, arena: arena)
         var resultFD: Int32 = -1
         let pid: pid_t
         switch table.start(process, stdio: stdio, reaper: reaper, fork: { hull_spawn_container(&request, &resultFD) }) {
@@ -70,7 +77,7 @@ extension ProcessLauncher {
                 process.discard()
                 return .failure(AgentError("\(error)"))
             }
-            containers.add(stream: stream, ContainerRegistry.Entry(plan: plan, user: user))
+            containers.add(stream: stream, ContainerRegistry.Entry(plan: plan, user: user, cgroup: cgroup))
             Log.info("stream \(stream): started container process \(plan.args[0]) as pid \(pid) (uid \(user.uid), gid \(user.gid))")
             return .success(process)
         }

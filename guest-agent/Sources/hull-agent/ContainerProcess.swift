@@ -14,10 +14,14 @@ final class ContainerProcess: Sendable {
     let stdin: StdinWriter?
     /// A pty master kept for resize and signals, closed when the process is gone.
     let terminal: Int32?
+    /// A container's main process: its cgroup, asked at the exit whether the OOM killer
+    /// struck.
+    let cgroup: GuestCgroup?
 
-    init(stream: UInt32, argv0: String, stdio: ProcessStdio.ParentEnds, writer: FrameWriter) {
+    init(stream: UInt32, argv0: String, stdio: ProcessStdio.ParentEnds, writer: FrameWriter, cgroup: GuestCgroup? = nil) {
         self.stream = stream
         self.argv0 = argv0
+        self.cgroup = cgroup
         let isTerminal = stdio.terminal != nil
         stdout = OutputPump(stream: stream, frameType: .stdout, fd: stdio.output, isTerminal: isTerminal, writer: writer,
                             keepsReplay: writer.keepsReplay)

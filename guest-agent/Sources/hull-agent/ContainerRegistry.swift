@@ -7,6 +7,8 @@ final class ContainerRegistry: Sendable {
         // ContainerPlan holds only values; it is never mutated after launch.
         let plan: ContainerPlan
         let user: ContainerUser
+        /// Its cgroup: execs join it, so they count against the container's limits.
+        let cgroup: GuestCgroup
     }
 
     private let entries = Mutex<[UInt32: Entry]>([:])

@@ -5,7 +5,8 @@ import HullProtocol
 /// the clone and the child's report).
 enum ContainerRequest {
     static func make(plan: ContainerPlan, user: ContainerUser, root: String, guestMounts: [String],
-                     stdio: ProcessStdio, windowSize: WindowSize?, arena: CArena) -> hull_container_request {
+                     stdio: ProcessStdio, windowSize: WindowSize?, cgroupProcs: Int32 = -1,
+                     arena: CArena) -> hull_container_request {
         let mounts = plan.mounts.map { m in
             hull_container_mount(
                 destination: arena.string(m.destination), type: arena.string(m.type), source: arena.string(m.source),
@@ -41,6 +42,7 @@ enum ContainerRequest {
             cap_inheritable: caps.inheritable, cap_ambient: caps.ambient, cap_last: Int32(plan.lastCap),
             stdin_fd: stdio.childInput, stdout_fd: stdio.childOutput, stderr_fd: stdio.childErrorOutput,
             console: stdio.isTerminal ? 1 : 0,
-            rows: windowSize?.rows ?? 0, columns: windowSize?.columns ?? 0)
+            rows: windowSize?.rows ?? 0, columns: windowSize?.columns ?? 0,
+            cgroup_procs_fd: cgroupProcs)
     }
 }

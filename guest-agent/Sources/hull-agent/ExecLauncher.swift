@@ -57,7 +57,8 @@ extension ProcessLauncher {
         let process = ContainerProcess(stream: stream, argv0: argv0, stdio: stdio.parent, writer: writer)
         let arena = CArena()
         var request = ContainerRequest.make(plan: plan, user: target.user, root: "/", guestMounts: [],
-                                            stdio: stdio, windowSize: nil, arena: arena)
+                                            stdio: stdio, windowSize: nil, cgroupProcs: target.cgroup.procs,
+                                            arena: arena)
         var resultFD: Int32 = -1
         let started = withUnsafePointer(to: &request) { containerRequest in
             namespaceFDs.withUnsafeBufferPointer { nsFDs in

@@ -121,6 +121,11 @@ final class ProcessTable: Sendable {
 
     private func report(_ process: ContainerProcess, _ status: ExitStatus) {
         process.ended()
+        var status = status
+        if let kills = process.cgroup?.oomKills(), kills > 0 {
+            status.oomKilled = true
+            Log.info("stream \(process.stream): the OOM killer killed \(kills) process(es) of the container (memory.max reached)")
+        }
         let how = status.signal.map { "signal \($0)" } ?? "code \(status.code ?? -1)"
         Log.info("stream \(process.stream): \(process.argv0) exited with \(how)")
         // Recorded and sent as one step with the writer held, so a resume reply either

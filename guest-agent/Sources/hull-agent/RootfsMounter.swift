@@ -7,6 +7,10 @@ import Synchronization
 final class RootfsMounter: Sendable {
     static let mountPoint = "/run/hull/rootfs"
 
+    /// `--storage-opt size`: the image's disk read-only here, the writable disk there.
+    static let lowerPoint = "/run/hull/lower"
+    static let writablePoint = "/run/hull/writable"
+
     private struct State {
         /// The device mounted at `mountPoint`, once one is.
         var device: String?
@@ -15,10 +19,11 @@ final class RootfsMounter: Sendable {
 
     private let state = Mutex(State())
 
-    /// The root directory for containers on `device`, mounting it on first use.
-    func root(for device: String) throws(AgentError) -> String {
+    /// The root directory for containers on `device`, mounting it on first use; with
+    /// `writable`, an overlay of `device` (read-only) under that disk's `upper/`.
+    func root(for device: String, writable: String? = nil) throws(AgentError) -> String {
         try state.withLock { (s: inout State) throws(AgentError) -> String in
-            try mountOnce(device, &s)
+            try mountOnce(device, writable: writable, &s)
         }
     }
 
@@ -35,31 +40,54 @@ final class RootfsMounter: Sendable {
         }
     }
 
-    private func mountOnce(_ device: String, _ s: inout State) throws(AgentError) -> String {
+    private func mountOnce(_ device: String, writable: String? = nil, _ s: inout State) throws(AgentError) -> String {
         if let current = s.device {
             guard current == device else {
                 throw AgentError("root device \(device) requested, but \(current) is already the root")
             }
             return RootfsMounter.mountPoint
         }
-        try mountDisk(device)
+        if let writable {
+            try mountDisk(device, at: RootfsMounter.lowerPoint, flags: UInt(MS_RDONLY))
+            try mountDisk(writable, at: RootfsMounter.writablePoint, flags: 0)
+            try mountOverlay()
+        } else {
+            try mountDisk(device, at: RootfsMounter.mountPoint, flags: 0)
+        }
         s.device = device
         return RootfsMounter.mountPoint
     }
 
-    private func mountDisk(_ device: String) throws(AgentError) {
+    /// The image below, read-only; what the container writes lands on the writable disk,
+    /// whose size is the limit (ENOSPC inside when it is full).
+    private func mountOverlay() throws(AgentError) {
+        let upper = RootfsMounter.writablePoint + "/upper", work = RootfsMounter.writablePoint + "/work"
+        do {
+            try FileIO.makeDirectories(upper)
+            try FileIO.makeDirectories(work)
+            try FileIO.makeDirectories(RootfsMounter.mountPoint)
+        } catch {
+            throw AgentError("\(error)")
+        }
+        let options = "lowerdir=\(RootfsMounter.lowerPoint),upperdir=\(upper),workdir=\(work)"
+        if mount("overlay", RootfsMounter.mountPoint, "overlay", 0, options) != 0 && errno != EBUSY {
+            throw AgentError("\(SystemError("mount overlay (\(options)) on \(RootfsMounter.mountPoint)"))")
+        }
+        Log.info("root filesystem: overlay of \(RootfsMounter.lowerPoint) (read-only) and \(RootfsMounter.writablePoint)")
+    }
+
+    private func mountDisk(_ device: String, at target: String, flags: UInt) throws(AgentError) {
         // virtio_blk probes while its module loads, but give a late disk a moment.
         let deadline = ContinuousClock.now + .seconds(5)
         while access(device, F_OK) != 0 && ContinuousClock.now < deadline {
             usleep(10_000)
         }
-        let target = RootfsMounter.mountPoint
         do {
             try FileIO.makeDirectories(target)
         } catch {
             throw AgentError("\(error)")
         }
-        if mount(device, target, "ext4", 0, nil) != 0 && errno != EBUSY {
+        if mount(device, target, "ext4", flags, nil) != 0 && errno != EBUSY {
             throw AgentError("\(SystemError("mount \(device) (ext4) on \(target)"))")
         }
         Log.info("root filesystem: \(device) on \(target)")

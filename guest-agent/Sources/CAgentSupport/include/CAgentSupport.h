@@ -101,6 +101,7 @@ enum hull_container_stage {
     HULL_CONTAINER_STAGE_AMBIENT,               // [capability number; -1 clearing the set]
     HULL_CONTAINER_STAGE_EXEC,
     HULL_CONTAINER_STAGE_JOIN_NAMESPACE,        // [namespace] exec: setns into the container's
+    HULL_CONTAINER_STAGE_CGROUP,                // joining the container's cgroup (its limits)
 };
 
 /// At most this many mounts per container (the child keeps one descriptor per mount on
@@ -169,6 +170,9 @@ struct hull_container_request {
     int console;
     unsigned short rows;
     unsigned short columns;
+    /// The container's cgroup.procs (v2), open for writing, or -1: the child moves itself
+    /// there first thing, so its limits hold before it runs anything of the image.
+    int cgroup_procs_fd;
 };
 
 /// Clones a child into the requested namespaces (it is PID 1 of a new pid namespace)
