@@ -54,7 +54,10 @@ final class DaemonHarness: @unchecked Sendable {
         try p.run()
         process = p
         let deadline = Date().addingTimeInterval(30)
-        while !DaemonLauncher.isAnswering(socket) {
+        // Up means answering and its pid file written (hulld writes it just after the
+        // socket listens; a kill -9 before that would leave no trace of a crash).
+        let pidFile = home.appendingPathComponent("hulld.pid")
+        while !DaemonLauncher.isAnswering(socket) || !FileManager.default.fileExists(atPath: pidFile.path) {
             guard p.isRunning, Date() < deadline else {
                 throw HarnessError(message: "hulld did not come up: \(logTail)")
             }
