@@ -33,8 +33,7 @@ struct ImageRoutes {
                 let reference: ImageReference
                 let platform: PlatformChoice
                 do {
-                    guard !name.lowercased().hasPrefix("sha256:") else { throw ImageError.pullNeedsName(name) }
-                    reference = try ImageReference(parsing: name)
+                    reference = try ImageReference.pullable(name)
                     platform = try request.uri.queryParameters["platform"].map { try PlatformChoice(parsing: String($0)) } ?? .host
                 } catch let error as ImageError {
                     throw ImageService.daemonError(error)

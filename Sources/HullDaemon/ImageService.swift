@@ -170,13 +170,6 @@ final class ImageService: Sendable {
         }
     }
 
-    static func mapped<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ImageError {
-            throw daemonError(error)
-        }
-    }
 
     static func daemonError(_ error: ImageError) -> DaemonError {
         switch error {

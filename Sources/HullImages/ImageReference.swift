@@ -88,6 +88,12 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     public var string: String { name + suffix }
 
     /// `busybox:latest`
+    /// A name that can be pulled: a reference, not an image id or a digest alone.
+    public static func pullable(_ text: String) throws(ImageError) -> ImageReference {
+        guard !text.lowercased().hasPrefix("sha256:") else { throw ImageError.pullNeedsName(text) }
+        return try ImageReference(parsing: text)
+    }
+
     public var familiar: String { familiarName + suffix }
 
     public var description: String { familiar }

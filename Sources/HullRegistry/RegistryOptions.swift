@@ -29,14 +29,17 @@ public struct RegistryOptions: Sendable {
     /// and Docker's config.json; insecure registries from the flags plus
     /// `HULL_INSECURE_REGISTRIES` (comma-separated).
     public static func standard(home: URL, insecure: [String], logger: Logger) -> RegistryOptions {
-        var names = Set(insecure)
-        if let env = ProcessInfo.processInfo.environment["HULL_INSECURE_REGISTRIES"] {
-            names.formUnion(env.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        }
+        let names = Set(insecure + environmentInsecure)
         return RegistryOptions(
             insecure: names,
             certDirectories: [home.appendingPathComponent("certs.d"), URL(fileURLWithPath: "/etc/docker/certs.d")],
             credentials: .standard(home: home), logger: logger)
+    }
+
+    /// `HULL_INSECURE_REGISTRIES` (comma-separated) of this process.
+    public static var environmentInsecure: [String] {
+        (ProcessInfo.processInfo.environment["HULL_INSECURE_REGISTRIES"] ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// The CA certificate files for `registry` (`*.crt` in each `certs.d/REGISTRY/`).

@@ -30,11 +30,13 @@ enum ImageClient {
 
     /// `--insecure-registry` values plus HULL_INSECURE_REGISTRIES, comma-separated.
     static func insecure(_ flags: RegistryFlags) -> String? {
-        var names = flags.insecure
-        if let env = ProcessInfo.processInfo.environment["HULL_INSECURE_REGISTRIES"] {
-            names += env.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
+        let names = flags.insecure + RegistryOptions.environmentInsecure
         return names.isEmpty ? nil : names.joined(separator: ",")
+    }
+
+    /// Docker's 12-digit short form of a `sha256:…` digest from hulld.
+    static func short(_ digest: String) -> String {
+        (try? Digest(parsing: digest).short) ?? String(digest.prefix(12))
     }
 
     /// Follows a transfer, drawing it on stderr as a local one would be; the result, or

@@ -80,7 +80,7 @@ struct ImageList: AsyncParsableCommand {
             [
                 image.repository ?? "<none>",
                 image.tag ?? "<none>",
-                noTrunc ? image.digest : String(image.digest.split(separator: ":").last?.prefix(12) ?? ""),
+                noTrunc ? image.digest : ImageClient.short(image.digest),
                 image.size.map(SizeText.si) ?? "?",
                 image.createdAt.map { DurationText.ago($0, now: now) } ?? "N/A",
             ]
@@ -132,7 +132,7 @@ struct ImageLoad: AsyncParsableCommand {
                 ImageCLI.fail("hulld answered the load with something unexpected: \(error)")
             }
             for image in loaded {
-                let short = String(image.digest.split(separator: ":").last?.prefix(12) ?? "")
+                let short = ImageClient.short(image.digest)
                 if image.names.isEmpty {
                     print("Loaded image: \(image.digest) (untagged: give it a name with --name or hull image tag)")
                 }

@@ -27,8 +27,7 @@ enum RegistryCLI {
 
     /// A name that can be pulled: parses as a reference (not an image id or digest prefix).
     static func pullableReference(_ text: String) throws -> ImageReference {
-        guard !text.lowercased().hasPrefix("sha256:") else { throw ImageError.pullNeedsName(text) }
-        return try ImageReference(parsing: text)
+        try ImageReference.pullable(text)
     }
 
     static func platform(_ text: String?) throws -> PlatformChoice {
