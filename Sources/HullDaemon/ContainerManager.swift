@@ -267,8 +267,11 @@ final class ContainerManager: Sendable {
         // take it for a container that was running when hulld went away.
         // One transaction: a stop that read the record as running must not write it back
         // over this exit (it would stay "stopping" forever, and restart's wait with it).
+        // An --rm container goes from running to removing: a waiter that comes between
+        // this and the removal (`hull run` waits once the log ended) must not hear of the
+        // exit before its files are gone (wait answers `exited` at once).
         let stored = try? store.update(id: id) { record -> ContainerRecord in
-            record.state = record.state == .removing ? .removing : .exited
+            record.state = record.state == .removing || record.request.autoRemove ? .removing : .exited
             record.exitCode = code
             record.exitReason = reason
             record.oomKilled = oomKilled

@@ -106,6 +106,22 @@ struct LifecycleTests {
         try FileManager.default.removeItem(at: home)
     }
 
+    @Test("--rm: a waiter that comes once the log ended hears of the exit only after the removal")
+    func autoRemoveWaitAfterLog() async throws {
+        // `hull run --rm` follows the log to its end, then waits: between the exit being
+        // stored and the removal, wait must not answer (CI saw a run folder left behind).
+        for round in 0..<20 {
+            let id = try create("exit-9-\(round)", autoRemove: true)
+            try await manager.start(id)
+            _ = try await output(id)
+            let result = try await manager.wait(id)
+            #expect(result.exitCode == 9)
+            #expect((try? store.find(id)) == nil, "the record outlived the wait (round \(round))")
+            #expect(!FileManager.default.fileExists(atPath: HullPaths(home: home).runDirectory(id: String(id.prefix(12))).path))
+        }
+        try FileManager.default.removeItem(at: home)
+    }
+
     @Test("a new hulld over the same state: a running container of a mode that does not outlive hulld is recorded as exited, saying why")
     func recovery() async throws {
         let id = try create("term-4")
