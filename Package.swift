@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point down: hull (CLI) → HullRuntime → HullLibvirt / HullProtocol;
-// hull → HullRegistry → HullImages.
+// Dependencies point down: hulld → HullDaemon (Hull's API face) → HullEngine →
+// HullRuntime → HullLibvirt / HullProtocol, HullEngine → HullRegistry → HullImages;
+// HullModel (the engine's vocabulary) below the engine and every face's wire types.
+// hull (CLI) → HullClient → HullAPI; hull → HullRuntime only for bench/probe/images.
 // The guest agent links HullProtocol only, and is built fully static on its own
 // scratch path (see guest-agent/build-agent.sh).
 let package = Package(
@@ -49,13 +51,22 @@ let package = Package(
             "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
-        // The host service and its API: wire types (HullAPI) shared by the daemon
-        // (HullDaemon, hulld) and its client (HullClient, used by the CLI).
-        .target(name: "HullAPI", path: "Sources/HullAPI"),
-        .target(name: "HullDaemon", dependencies: [
-            "HullAPI", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
-            .product(name: "Hummingbird", package: "hummingbird"),
+        // The engine's vocabulary: ContainerSpec (what any API face asks for), what the
+        // engine answers, and every bound on input (InputLimits). No dependencies.
+        .target(name: "HullModel", path: "Sources/HullModel"),
+        // The engine: containers, execs, logs, images and pulls, volumes, the state store.
+        // Takes ContainerSpec, throws EngineError; knows no HTTP and no API face.
+        .target(name: "HullEngine", dependencies: [
+            "HullModel", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/HullEngine"),
+        // Hull's own API face: wire types (HullAPI) shared by the daemon's HTTP server
+        // (HullDaemon, hulld) and its client (HullClient, used by the CLI).
+        .target(name: "HullAPI", dependencies: ["HullModel"], path: "Sources/HullAPI"),
+        .target(name: "HullDaemon", dependencies: [
+            "HullAPI", "HullEngine", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullDaemon"),
         .executableTarget(name: "hulld", dependencies: [
@@ -83,10 +94,12 @@ let package = Package(
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
         .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
-        .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI", "HullRuntime"]),
+        .testTarget(name: "HullDaemonTests", dependencies: [
+            "HullDaemon", "HullEngine", "HullAPI", "HullRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "HullRegistryTests", dependencies: ["HullRegistry", "HullImages"]),
         .testTarget(name: "HullIntegrationTests", dependencies: [
-            "HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient", "HullDaemon",
+            "HullRuntime", "HullProtocol", "HullLibvirt", "HullAPI", "HullClient", "HullDaemon", "HullEngine",
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["RegistrySupport/fault_proxy.py", "RegistrySupport/token_server.py"]),
     ],

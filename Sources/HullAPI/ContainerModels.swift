@@ -1,4 +1,5 @@
 import Foundation
+@_exported import HullModel
 
 /// Wire types of hulld's HTTP+JSON API (docs/api.md, docs/openapi.yaml). Shared by the
 /// daemon and its client; they carry no behaviour but the check of their documented
@@ -45,9 +46,9 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     /// leaves no container behind.
     public var foreground: Bool
     /// `-v` / `--mount`: bind mounts, named volumes and tmpfs mounts, in order.
-    public var mounts: [MountRequest]
+    public var mounts: [MountSpec]
     /// `--ulimit`: resource limits of the container's processes (Docker's defaults otherwise).
-    public var ulimits: [UlimitRequest]
+    public var ulimits: [UlimitSpec]
     /// `--memory-swap`: memory plus swap in MiB, as Docker counts it (needs `memoryMiB`;
     /// equal to it: no swap; -1: swap unlimited). Absent: Docker's default, swap as
     /// large as the memory limit.
@@ -65,8 +66,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
                 noNewPrivileges: Bool = false, memoryMiB: Int? = nil, cpus: Double? = nil,
                 stopTimeout: Double? = nil, accel: String? = nil, bootTimeout: Double? = nil,
                 autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
-                kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountRequest] = [],
-                ulimits: [UlimitRequest] = [], memorySwapMiB: Int? = nil, pidsLimit: Int? = nil,
+                kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountSpec] = [],
+                ulimits: [UlimitSpec] = [], memorySwapMiB: Int? = nil, pidsLimit: Int? = nil,
                 storageSizeMiB: Int? = nil) {
         self.image = image
         self.command = command
@@ -124,8 +125,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         rootfs = try c.decodeIfPresent(String.self, forKey: .rootfs)
         kernelArgs = try c.decodeIfPresent([String].self, forKey: .kernelArgs) ?? []
         foreground = try c.decodeIfPresent(Bool.self, forKey: .foreground) ?? false
-        mounts = try c.decodeIfPresent([MountRequest].self, forKey: .mounts) ?? []
-        ulimits = try c.decodeIfPresent([UlimitRequest].self, forKey: .ulimits) ?? []
+        mounts = try c.decodeIfPresent([MountSpec].self, forKey: .mounts) ?? []
+        ulimits = try c.decodeIfPresent([UlimitSpec].self, forKey: .ulimits) ?? []
         memorySwapMiB = try c.decodeIfPresent(Int.self, forKey: .memorySwapMiB)
         pidsLimit = try c.decodeIfPresent(Int.self, forKey: .pidsLimit)
         storageSizeMiB = try c.decodeIfPresent(Int.self, forKey: .storageSizeMiB)
@@ -139,11 +140,6 @@ public struct CreatedContainer: Codable, Sendable, Equatable {
         self.id = id
         self.name = name
     }
-}
-
-/// Lifecycle states; every transition is stored before it is acted on.
-public enum ContainerState: String, Codable, Sendable, CaseIterable {
-    case created, starting, running, stopping, exited, removing
 }
 
 /// One row of `GET /v1/containers` and the body of `GET /v1/containers/{id}`.
@@ -193,66 +189,9 @@ public struct ContainerInfo: Codable, Sendable, Equatable {
     }
 }
 
-public struct WaitResult: Codable, Sendable, Equatable {
-    public var exitCode: Int32
-    public var exitReason: String?
-    public init(exitCode: Int32, exitReason: String?) {
-        self.exitCode = exitCode
-        self.exitReason = exitReason
-    }
-}
-
-/// `POST /v1/containers/{id}/exec`.
-public struct ExecRequest: Codable, Sendable, Equatable {
-    public var command: [String]
-    public var env: [String]
-    public var workdir: String?
-    public var tty: Bool
-    public var openStdin: Bool
-    public var rows: UInt16?
-    public var columns: UInt16?
-
-    public init(command: [String], env: [String] = [], workdir: String? = nil, tty: Bool = false,
-                openStdin: Bool = false, rows: UInt16? = nil, columns: UInt16? = nil) {
-        self.command = command
-        self.env = env
-        self.workdir = workdir
-        self.tty = tty
-        self.openStdin = openStdin
-        self.rows = rows
-        self.columns = columns
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        command = try c.decode([String].self, forKey: .command)
-        env = try c.decodeIfPresent([String].self, forKey: .env) ?? []
-        workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
-        tty = try c.decodeIfPresent(Bool.self, forKey: .tty) ?? false
-        openStdin = try c.decodeIfPresent(Bool.self, forKey: .openStdin) ?? false
-        rows = try c.decodeIfPresent(UInt16.self, forKey: .rows)
-        columns = try c.decodeIfPresent(UInt16.self, forKey: .columns)
-    }
-}
-
 public struct ExecCreated: Codable, Sendable, Equatable {
     public var execID: String
     public init(execID: String) { self.execID = execID }
-}
-
-public struct ExecInfo: Codable, Sendable, Equatable {
-    public var execID: String
-    public var containerID: String
-    public var command: [String]
-    public var running: Bool
-    public var exitCode: Int32?
-    public init(execID: String, containerID: String, command: [String], running: Bool, exitCode: Int32?) {
-        self.execID = execID
-        self.containerID = containerID
-        self.command = command
-        self.running = running
-        self.exitCode = exitCode
-    }
 }
 
 public struct ResizeBody: Codable, Sendable, Equatable {
@@ -282,38 +221,4 @@ public struct VersionInfo: Codable, Sendable, Equatable {
 public enum HullAPIVersion {
     public static let daemon = "0.2.0"
     public static let api = "v1"
-}
-
-/// `GET /v1/containers/{id}/top`: the guest's processes, as its `ps` shows them.
-public struct TopResult: Codable, Sendable, Equatable {
-    public var titles: [String]
-    public var processes: [[String]]
-    public init(titles: [String], processes: [[String]]) {
-        self.titles = titles
-        self.processes = processes
-    }
-}
-
-/// `GET /v1/containers/{id}/stats`: one sample of what the container's guest costs.
-public struct StatsResult: Codable, Sendable, Equatable {
-    /// Host CPU the container's host processes (QEMU; runsc's sandbox and gofer; runc's
-    /// container processes) used over the sampling interval, 100 = one host CPU busy.
-    public var cpuPercent: Double
-    /// The container's CPUs: --cpus rounded up (a guest's vCPUs), else 1 in a guest and
-    /// the host's count under runsc (its Sentry gets every CPU) and runc.
-    public var vcpus: Int
-    /// Resident memory of those host processes.
-    public var hostMemoryBytes: UInt64
-    /// Memory as the container's own kernel counts it (MemTotal, MemTotal - MemAvailable);
-    /// nil under --isolation process, which shares the host's kernel.
-    public var guestMemoryTotalBytes: UInt64?
-    public var guestMemoryUsedBytes: UInt64?
-    public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64?,
-                guestMemoryUsedBytes: UInt64?) {
-        self.cpuPercent = cpuPercent
-        self.vcpus = vcpus
-        self.hostMemoryBytes = hostMemoryBytes
-        self.guestMemoryTotalBytes = guestMemoryTotalBytes
-        self.guestMemoryUsedBytes = guestMemoryUsedBytes
-    }
 }

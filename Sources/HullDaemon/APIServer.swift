@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HullAPI
+import HullEngine
 import HullRuntime
 import Hummingbird
 import Logging
@@ -27,20 +28,21 @@ struct APIServer {
             await APIResponse.handle {
                 let all = try Query.bool(request, "all") ?? false
                 let isolation = try request.uri.queryParameters.get("isolation").map { text in
-                    do { return try IsolationMode.parse(text, source: "isolation") } catch { throw DaemonError.badRequest("\(error)") }
+                    do { return try IsolationMode.parse(text, source: "isolation") } catch { throw EngineError.invalid("\(error)") }
                 }
-                return APIResponse.json(try manager.list(all: all, isolation: isolation))
+                return APIResponse.json(try manager.list(all: all, isolation: isolation).map(ContainerInfo.init))
             }
         }
         api.post("/v1/containers") { request, _ in
             await APIResponse.handle {
                 let body = try await Body.decode(CreateContainerRequest.self, from: request)
-                return APIResponse.json(try manager.create(body), status: .created)
+                let record = try manager.create(body.spec)
+                return APIResponse.json(CreatedContainer(id: record.id, name: record.name), status: .created)
             }
         }
         api.get("/v1/containers/:id") { request, context in
             await APIResponse.handle {
-                APIResponse.json(try manager.record(try Path.id(context)).info)
+                APIResponse.json(ContainerInfo(try manager.record(try Path.id(context))))
             }
         }
         api.delete("/v1/containers/:id") { request, context in
@@ -131,7 +133,7 @@ struct APIServer {
                 do {
                     buffer = try await request.collectBody(upTo: ContainerManager.archiveLimit)
                 } catch {
-                    throw DaemonError.tooLarge("archives are limited to \(ContainerManager.archiveLimit >> 20) MiB")
+                    throw EngineError.tooLarge("archives are limited to \(ContainerManager.archiveLimit >> 20) MiB")
                 }
                 try await manager.extract(try Path.id(context), path: path, tar: Array(buffer.readableBytesView))
                 return APIResponse.noContent
@@ -146,12 +148,12 @@ struct APIServer {
 
 enum Path {
     static func id(_ context: APIContext) throws -> String {
-        guard let id = context.parameters.get("id"), !id.isEmpty else { throw DaemonError.badRequest("missing container id") }
+        guard let id = context.parameters.get("id"), !id.isEmpty else { throw EngineError.invalid("missing container id") }
         return id
     }
 
     static func name(_ context: APIContext) throws -> String {
-        guard let name = context.parameters.get("name"), !name.isEmpty else { throw DaemonError.badRequest("missing name") }
+        guard let name = context.parameters.get("name"), !name.isEmpty else { throw EngineError.invalid("missing name") }
         return name
     }
 }
@@ -163,7 +165,7 @@ enum Query {
         switch value {
         case "true": return true
         case "false": return false
-        default: throw DaemonError.badRequest("\(name) must be true or false, not \"\(value)\"")
+        default: throw EngineError.invalid("\(name) must be true or false, not \"\(value)\"")
         }
     }
 
@@ -172,14 +174,14 @@ enum Query {
     static func tail(_ request: Request) throws -> Int? {
         guard let value = request.uri.queryParameters["tail"], value != "all" else { return nil }
         guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-            throw DaemonError.badRequest("tail must be a number of lines or \"all\", not \"\(value)\"")
+            throw EngineError.invalid("tail must be a number of lines or \"all\", not \"\(value)\"")
         }
         return Int(value) ?? Int.max
     }
 
     static func required(_ request: Request, _ name: String) throws -> String {
         guard let value = request.uri.queryParameters[Substring(name)], !value.isEmpty else {
-            throw DaemonError.badRequest("the query parameter \(name) is required")
+            throw EngineError.invalid("the query parameter \(name) is required")
         }
         return String(value)
     }
@@ -188,12 +190,12 @@ enum Query {
     static func seconds(_ request: Request, _ name: String, limit: Double = InputLimits.maxStopSeconds) throws -> Double? {
         guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let n = Double(value) else {
-            throw DaemonError.badRequest("\(name) must be a number of seconds, not \(value)")
+            throw EngineError.invalid("\(name) must be a number of seconds, not \(value)")
         }
         do {
             try InputCheck.seconds(n, field: name, limit: limit)
         } catch {
-            throw DaemonError.badRequest(error.description)
+            throw EngineError.invalid(error.description)
         }
         return n
     }
@@ -212,7 +214,7 @@ enum Body {
         do {
             return Data(try await request.collectBody(upTo: APIServer.maxBody).readableBytesView)
         } catch {
-            throw DaemonError.tooLarge("the request body is over \(APIServer.maxBody) bytes")
+            throw EngineError.tooLarge("the request body is over \(APIServer.maxBody) bytes")
         }
     }
 
@@ -220,11 +222,11 @@ enum Body {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
-            throw DaemonError.badRequest("bad request body: \"\(key.stringValue)\" is missing")
+            throw EngineError.invalid("bad request body: \"\(key.stringValue)\" is missing")
         } catch let DecodingError.typeMismatch(type, context) {
-            throw DaemonError.badRequest("bad request body: \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(type)")
+            throw EngineError.invalid("bad request body: \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(type)")
         } catch {
-            throw DaemonError.badRequest("bad request body: not valid JSON for this call (\(error))")
+            throw EngineError.invalid("bad request body: not valid JSON for this call (\(error))")
         }
     }
 
@@ -249,15 +251,15 @@ enum APIResponse {
 
     static var noContent: Response { Response(status: .noContent) }
 
-    static func error(_ error: DaemonError) -> Response {
-        json(APIErrorBody(message: error.description), status: HTTPResponse.Status(code: error.status))
+    static func error(_ error: EngineError) -> Response {
+        json(APIErrorBody(message: error.description), status: HTTPResponse.Status(code: error.httpStatus))
     }
 
     /// Runs a handler; every error becomes a JSON error answer, never a crash.
     static func handle(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
-        } catch let error as DaemonError {
+        } catch let error as EngineError {
             return APIResponse.error(error)
         } catch {
             return APIResponse.error(.failed("\(error)"))
@@ -283,9 +285,9 @@ enum APIResponse {
 enum StdinUpload {
     static func copy(_ request: Request, to pipes: ProcessPipes, claim: () -> Bool) async throws {
         guard pipes.stdinWriter != nil else {
-            throw DaemonError.conflict("stdin is not open for this process (start it with -i)")
+            throw EngineError.conflict("stdin is not open for this process (start it with -i)")
         }
-        guard claim() else { throw DaemonError.conflict("another client already sends this process's stdin") }
+        guard claim() else { throw EngineError.conflict("another client already sends this process's stdin") }
         for try await buffer in request.body {
             try await pipes.writeStdin(Array(buffer.readableBytesView))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HullAPI
+import HullEngine
 import HullImages
 import HullLibvirt
 import HullRuntime
@@ -110,10 +111,10 @@ final class HomeLock {
     init(_ home: URL) throws {
         let path = home.appendingPathComponent("hulld.lock").path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DaemonError.failed("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw EngineError.failed("cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw DaemonError.conflict("another hulld already manages \(home.path) (HULL_HOME); stop it first or give this one another HULL_HOME")
+            throw EngineError.conflict("another hulld already manages \(home.path) (HULL_HOME); stop it first or give this one another HULL_HOME")
         }
     }
 
@@ -131,7 +132,7 @@ enum SocketGuard {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw DaemonError.badRequest("socket path too long: \(path)")
+            throw EngineError.invalid("socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -142,7 +143,7 @@ enum SocketGuard {
             }
         }
         if connected == 0 {
-            throw DaemonError.conflict("another hulld is already listening on \(path)")
+            throw EngineError.conflict("another hulld is already listening on \(path)")
         }
         unlink(path)
     }

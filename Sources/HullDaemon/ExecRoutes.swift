@@ -1,4 +1,5 @@
 import HullAPI
+import HullEngine
 import Hummingbird
 
 /// `/v1/containers/{id}/exec` and `/v1/exec/{execID}/…`.
@@ -8,8 +9,8 @@ struct ExecRoutes {
     func add(to api: DocumentedRouter) {
         api.post("/v1/containers/:id/exec") { request, context in
             await APIResponse.handle {
-                let body = try await Body.decode(ExecRequest.self, from: request)
-                return APIResponse.json(try await manager.exec(try Path.id(context), body), status: .created)
+                let body = try await Body.decode(ExecSpec.self, from: request)
+                return APIResponse.json(ExecCreated(execID: try await manager.exec(try Path.id(context), body)), status: .created)
             }
         }
         api.get("/v1/exec/:id") { _, context in
@@ -17,10 +18,7 @@ struct ExecRoutes {
         }
         api.get("/v1/exec/:id/output") { _, context in
             await APIResponse.handle {
-                let session = try manager.execSession(try Path.id(context))
-                var query = LogQuery()
-                query.follow = true
-                return APIResponse.stream(LogReader(log: session.log, query: query).frames())
+                APIResponse.stream(try manager.execOutput(try Path.id(context)))
             }
         }
         api.post("/v1/exec/:id/stdin") { request, context in

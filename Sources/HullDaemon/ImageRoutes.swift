@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HullAPI
+import HullEngine
 import HullImages
 import HullRegistry
 import Hummingbird
@@ -21,7 +22,7 @@ struct ImageRoutes {
             await APIResponse.handle {
                 let what = request.uri.queryParameters["what"] ?? "config"
                 guard what == "config" || what == "manifest" else {
-                    throw DaemonError.badRequest("what must be config or manifest, not \"\(what)\"")
+                    throw EngineError.invalid("what must be config or manifest, not \"\(what)\"")
                 }
                 let data = try images.inspect(try Query.required(request, "name"), manifest: what == "manifest")
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -36,9 +37,9 @@ struct ImageRoutes {
                     reference = try ImageReference.pullable(name)
                     platform = try request.uri.queryParameters["platform"].map { try PlatformChoice(parsing: String($0)) } ?? .host
                 } catch let error as ImageError {
-                    throw ImageService.daemonError(error)
+                    throw ImageService.engineError(error)
                 }
-                let stream = images.pull(reference, platform: platform, insecure: Self.insecure(request), auth: try Self.auth(request))
+                let stream = images.pull(reference, platform: platform, insecure: Self.insecure(request), credentials: try Self.credentials(request))
                 return Self.progress(stream)
             }
         }
@@ -46,12 +47,12 @@ struct ImageRoutes {
             await APIResponse.handle {
                 let chunk = try request.uri.queryParameters["chunkSize"].map { text -> Int in
                     guard let n = Int(text), n >= 64 << 10, n <= 1 << 30 else {
-                        throw DaemonError.badRequest("chunkSize must be a number of bytes from 65536 to 1073741824, not \(text)")
+                        throw EngineError.invalid("chunkSize must be a number of bytes from 65536 to 1073741824, not \(text)")
                     }
                     return n
                 } ?? Pusher.defaultChunkSize
                 let stream = try images.push(try Query.required(request, "name"), chunkSize: chunk,
-                                             insecure: Self.insecure(request), auth: try Self.auth(request))
+                                             insecure: Self.insecure(request), credentials: try Self.credentials(request))
                 return Self.progress(stream)
             }
         }
@@ -89,12 +90,13 @@ struct ImageRoutes {
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    static func auth(_ request: Request) throws -> RegistryAuthHeader? {
+    /// X-Registry-Auth, for this call only.
+    static func credentials(_ request: Request) throws -> RegistryCredentials? {
         guard let field = HTTPField.Name(RegistryAuthHeader.name), let value = request.headers[field] else { return nil }
         do {
-            return try RegistryAuthHeader(encoded: value)
+            return try RegistryAuthHeader(encoded: value).map { RegistryCredentials(username: $0.username, password: $0.password) }
         } catch {
-            throw DaemonError.badRequest("\(error)")
+            throw EngineError.invalid("\(error)")
         }
     }
 
@@ -119,15 +121,15 @@ struct ImageRoutes {
     static func save(_ body: RequestBody, to file: URL, limit: Int64) async throws {
         guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]),
               let handle = FileHandle(forWritingAtPath: file.path) else {
-            throw DaemonError.failed("cannot write \(file.path)")
+            throw EngineError.failed("cannot write \(file.path)")
         }
         defer { try? handle.close() }
         var written: Int64 = 0
         for try await buffer in body {
             written += Int64(buffer.readableBytes)
-            guard written <= limit else { throw DaemonError.tooLarge("image archives are limited to \(limit >> 30) GiB") }
+            guard written <= limit else { throw EngineError.tooLarge("image archives are limited to \(limit >> 30) GiB") }
             try handle.write(contentsOf: buffer.readableBytesView)
         }
-        guard written > 0 else { throw DaemonError.badRequest("the body is empty: send a docker save or OCI layout tar") }
+        guard written > 0 else { throw EngineError.invalid("the body is empty: send a docker save or OCI layout tar") }
     }
 }

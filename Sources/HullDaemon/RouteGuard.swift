@@ -1,5 +1,6 @@
 import HTTPTypes
 import HullAPI
+import HullEngine
 import Hummingbird
 
 /// Answers what no route does, the way the document says: a documented path asked with a

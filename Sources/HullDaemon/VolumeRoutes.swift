@@ -1,4 +1,5 @@
 import HullAPI
+import HullEngine
 import Hummingbird
 
 /// `/v1/volumes` (named volumes) and `/v1/system` (disk usage, prune).

@@ -8,11 +8,11 @@ import HullAPI
 ///   -v NAME:/ctr/path[:ro|rw]         a named volume, made on first use
 ///   --mount type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=BYTES]
 enum MountFlags {
-    static func parse(volumes: [String], mounts: [String]) throws -> [MountRequest] {
+    static func parse(volumes: [String], mounts: [String]) throws -> [MountSpec] {
         try volumes.map(parseVolume) + mounts.map(parseMount)
     }
 
-    static func parseVolume(_ text: String) throws -> MountRequest {
+    static func parseVolume(_ text: String) throws -> MountSpec {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
             if parts.count == 1 {
@@ -33,13 +33,13 @@ enum MountFlags {
         let source = parts[0]
         let isPath = source.hasPrefix("/") || source.hasPrefix(".") || source.hasPrefix("~")
         if isPath {
-            return MountRequest(type: .bind, source: absolute(source), target: parts[1], readOnly: readOnly)
+            return MountSpec(type: .bind, source: absolute(source), target: parts[1], readOnly: readOnly)
         }
-        return MountRequest(type: .volume, source: source, target: parts[1], readOnly: readOnly)
+        return MountSpec(type: .volume, source: source, target: parts[1], readOnly: readOnly)
     }
 
-    static func parseMount(_ text: String) throws -> MountRequest {
-        var type: MountRequest.Kind = .volume   // Docker's default
+    static func parseMount(_ text: String) throws -> MountSpec {
+        var type: MountSpec.Kind = .volume   // Docker's default
         var source: String?
         var target: String?
         var readOnly = false
@@ -49,7 +49,7 @@ enum MountFlags {
             let key = pair[0], value = pair.count == 2 ? pair[1] : nil
             switch key {
             case "type":
-                guard let value, let kind = MountRequest.Kind(rawValue: value) else {
+                guard let value, let kind = MountSpec.Kind(rawValue: value) else {
                     throw ValidationError("--mount \(text): type must be bind, volume or tmpfs")
                 }
                 type = kind
@@ -72,7 +72,7 @@ enum MountFlags {
         }
         guard let target, !target.isEmpty else { throw ValidationError("--mount \(text): target is required") }
         if type == .bind, let path = source { source = absolute(path) }
-        return MountRequest(type: type, source: source, target: target, readOnly: readOnly, tmpfsSize: tmpfsSize)
+        return MountSpec(type: type, source: source, target: target, readOnly: readOnly, tmpfsSize: tmpfsSize)
     }
 
     /// Relative and `~` host paths made absolute here: hulld reads them on its own.

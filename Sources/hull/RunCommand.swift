@@ -171,10 +171,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         do {
-            try flagged.validate()
-            try InputCheck.distinctTargets(flagged.mounts, tmpfs: flagged.tmpfs)
-            try InputCheck.consistentUlimits(flagged.ulimits)
-            try InputCheck.consistentMemory(memoryMiB: flagged.memoryMiB, memorySwapMiB: flagged.memorySwapMiB)
+            try flagged.spec.validate()
+            try flagged.spec.checkConsistency()
         } catch {
             throw ValidationError(error.named(CreateRequestFlags.flag(for: error.field)).description)
         }

@@ -4,7 +4,7 @@ import HullAPI
 /// `--ulimit NAME=SOFT[:HARD]` as Docker takes it (HARD defaults to SOFT; -1 or
 /// "unlimited" is no limit).
 enum UlimitFlags {
-    static func parse(_ texts: [String]) throws -> [UlimitRequest] {
+    static func parse(_ texts: [String]) throws -> [UlimitSpec] {
         try texts.map { text in
             let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2 else { throw ValidationError("--ulimit \(text): use NAME=SOFT[:HARD], e.g. nofile=1024:2048") }
@@ -18,7 +18,7 @@ enum UlimitFlags {
                 return n
             }
             let soft = try number(values[0])
-            return UlimitRequest(name: pair[0], soft: soft, hard: values.count == 2 ? try number(values[1]) : soft)
+            return UlimitSpec(name: pair[0], soft: soft, hard: values.count == 2 ? try number(values[1]) : soft)
         }
     }
 }

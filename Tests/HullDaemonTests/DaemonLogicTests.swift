@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import HullAPI
 import HullRuntime
 import Testing
 @testable import HullDaemon
+@testable import HullEngine
 
 @Suite("hulld pure logic")
 struct DaemonLogicTests {
@@ -30,21 +32,21 @@ struct DaemonLogicTests {
         #expect(try SignalName.parse("TERM") == 15)
         #expect(try SignalName.parse("sigkill") == 9)
         #expect(try SignalName.parse("10") == 10)
-        #expect(throws: DaemonError.self) { try SignalName.parse("NOPE") }
-        #expect(throws: DaemonError.self) { try SignalName.parse("0") }
+        #expect(throws: EngineError.self) { try SignalName.parse("NOPE") }
+        #expect(throws: EngineError.self) { try SignalName.parse("0") }
     }
 
     @Test("create requests are checked like hull run's flags")
     func requestMapping() throws {
-        let options = try RequestMapping.options(for: CreateContainerRequest(
-            image: "busybox", command: ["sh"], env: ["A=1"], tty: true, openStdin: true, memoryMiB: 100, cpus: 1.5))
+        let options = try SpecMapping.options(for: CreateContainerRequest(
+            image: "busybox", command: ["sh"], env: ["A=1"], tty: true, openStdin: true, memoryMiB: 100, cpus: 1.5).spec)
         #expect(options.container.command == ["sh"] && options.container.tty && options.interactive)
         #expect(options.guest.memoryMiB == 228 && options.guest.vcpus == 2)
         #expect(options.windowSize?.rows == 24)
         for bad in [CreateContainerRequest(image: ""), CreateContainerRequest(image: "b", name: "-x"),
                     CreateContainerRequest(image: "b", memoryMiB: 8), CreateContainerRequest(image: "b", cpus: 0),
                     CreateContainerRequest(image: "b", stopTimeout: -1), CreateContainerRequest(image: "b", accel: "x")] {
-            #expect(throws: DaemonError.self) { try RequestMapping.options(for: bad) }
+            #expect(throws: EngineError.self) { try SpecMapping.options(for: bad.spec) }
         }
     }
 
@@ -56,7 +58,7 @@ struct DaemonLogicTests {
         let store = try StateStore()
         try store.insert(ContainerRecord(id: "c1", name: "c1", image: "busybox", state: .running, createdAt: Date(),
                                          startedAt: Date(), finishedAt: nil, exitCode: nil, exitReason: nil, domain: "",
-                                         isolation: "process", request: CreateContainerRequest(image: "busybox"), mainStream: nil))
+                                         isolation: "process", spec: ContainerSpec(image: "busybox"), mainStream: nil))
         // The exit watcher first…
         _ = try store.update(id: "c1") { record -> ContainerRecord in
             record.state = .exited
@@ -82,14 +84,14 @@ struct DaemonLogicTests {
         func record(_ id: String, _ name: String) -> ContainerRecord {
             ContainerRecord(id: id, name: name, image: "busybox", state: .created, createdAt: Date(), startedAt: nil,
                             finishedAt: nil, exitCode: nil, exitReason: nil, domain: "hull-\(name)", isolation: "vm",
-                            request: CreateContainerRequest(image: "busybox", name: name), mainStream: nil)
+                            spec: ContainerSpec(image: "busybox", name: name), mainStream: nil)
         }
         try store.insert(record("abc123", "one"))
         try store.insert(record("abd456", "two"))
         #expect(try store.find("one")?.id == "abc123")
         #expect(try store.find("abd")?.name == "two")
         #expect(try store.find("ab") == nil, "too short a prefix")
-        #expect(try store.find("abc123")?.request.image == "busybox")
+        #expect(try store.find("abc123")?.spec.image == "busybox")
         #expect(throws: (any Error).self) { try store.insert(record("fff", "one")) }
         var r = try #require(try store.find("one"))
         r.state = .exited
@@ -116,9 +118,9 @@ struct DaemonLogicTests {
         #expect(total == 1_024_000 && available == 409_600)
         #expect(try ArchivePath.split("/etc/hostname") == ("/etc", "hostname"))
         #expect(try ArchivePath.split("/tmp/") == ("/", "tmp"))
-        #expect(throws: DaemonError.self) { try ArchivePath.split("/") }
-        #expect(throws: DaemonError.self) { try ArchivePath.split("etc") }
-        #expect(throws: DaemonError.self) { try ArchivePath.split("/a/..") }
+        #expect(throws: EngineError.self) { try ArchivePath.split("/") }
+        #expect(throws: EngineError.self) { try ArchivePath.split("etc") }
+        #expect(throws: EngineError.self) { try ArchivePath.split("/a/..") }
     }
 
     @Test("create requests: isolation decoded, mode-specific flags found, limits carried for runc/runsc")
@@ -126,11 +128,42 @@ struct DaemonLogicTests {
         let body = #"{"image":"busybox","isolation":"gvisor","accel":"tcg","bootTimeout":5,"memoryMiB":64,"cpus":1.5}"#
         let request = try JSONDecoder().decode(CreateContainerRequest.self, from: Data(body.utf8))
         #expect(request.isolation == "gvisor")
-        #expect(RequestMapping.modeSpecificFlags(of: request) == [.accel, .bootTimeout])
-        let options = try RequestMapping.options(for: request)
+        #expect(SpecMapping.modeSpecificFlags(of: request.spec) == [.accel, .bootTimeout])
+        let options = try SpecMapping.options(for: request.spec)
         #expect(options.container.memoryMiB == 64 && options.container.cpus == 1.5)
         let minimal = try JSONDecoder().decode(CreateContainerRequest.self, from: Data(#"{"image":"busybox"}"#.utf8))
         #expect(minimal.isolation == nil)
-        #expect(RequestMapping.modeSpecificFlags(of: minimal).isEmpty)
+        #expect(SpecMapping.modeSpecificFlags(of: minimal.spec).isEmpty)
+    }
+}
+
+@Suite("state store migrations")
+struct StateMigrationTests {
+    @Test("v4: a record stored with hulld's wire body (v1–v3) reads back as the same ContainerSpec")
+    func requestBecomesSpec() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hull-migrate-\(UUID().uuidString.prefix(8)).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = try DatabaseQueue(path: path)
+        try StateStore.migrator.migrate(old, upTo: "v3: oomKilled")
+        let body = #"{"image":"busybox","command":["sh","-c","exit 3"],"env":["A=1"],"tty":true,"openStdin":false,"#
+            + #""readOnly":false,"tmpfs":["/run"],"noNewPrivileges":false,"memoryMiB":128,"pidsLimit":50,"accel":"tcg","#
+            + #""autoRemove":true,"isolation":"vm","kernelArgs":["quiet"],"foreground":false,"#
+            + #""mounts":[{"type":"volume","source":"data","target":"/data","readOnly":true}],"#
+            + #""ulimits":[{"name":"nofile","soft":256,"hard":512}]}"#
+        try old.write { db in
+            try db.execute(sql: """
+                INSERT INTO container (id, name, image, state, createdAt, domain, isolation, request, oomKilled)
+                VALUES ('c1', 'web', 'busybox', 'exited', '2026-12-01 10:00:00.000', 'hull-web', 'vm', ?, 0)
+                """, arguments: [body])
+        }
+        try old.close()
+        let store = try StateStore(path: path)
+        let spec = try #require(try store.find("web")).spec
+        #expect(spec.process.command == ["sh", "-c", "exit 3"] && spec.process.env == ["A=1"] && spec.process.tty)
+        #expect(spec.limits.memoryMiB == 128 && spec.limits.pidsLimit == 50 && spec.guest.accel == "tcg")
+        #expect(spec.autoRemove && spec.isolation == "vm" && spec.guest.kernelArgs == ["quiet"] && spec.tmpfs == ["/run"])
+        #expect(spec.mounts == [MountSpec(type: .volume, source: "data", target: "/data", readOnly: true)])
+        #expect(spec.process.ulimits == [UlimitSpec(name: "nofile", soft: 256, hard: 512)])
+        #expect(CreateContainerRequest(spec: spec).spec == spec, "the wire body and the spec map both ways")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 @testable import HullDaemon
+@testable import HullEngine
 import HullProtocol
 import HullRuntime
 import Synchronization

@@ -4,6 +4,7 @@ import HullProtocol
 import HullRuntime
 import Testing
 @testable import HullDaemon
+@testable import HullEngine
 
 /// Issue 18: every number from outside is range-checked where it enters, and nothing
 /// past that point can trap. Each numeric field at 0, negative, max, max+1, 1e16, 1e308,
@@ -19,10 +20,10 @@ struct InputLimitsTests {
     /// message, or nil when accepted.
     func refusal(_ field: String, _ value: String) -> String? {
         do {
-            _ = try RequestMapping.options(for: try create(field, value))
+            _ = try SpecMapping.options(for: try create(field, value).spec)
             return nil
-        } catch let error as DaemonError {
-            #expect(error.status == 400)
+        } catch let error as EngineError {
+            #expect(error.httpStatus == 400)
             return error.description
         } catch {
             return "not JSON for this field: \(error)"   // what Body.decode turns into a 400
@@ -75,8 +76,8 @@ struct InputLimitsTests {
 
     @Test("strings with documented shapes: image, name, accel, isolation")
     func strings() {
-        #expect(throws: DaemonError.badRequest("image must not be empty")) {
-            try RequestMapping.options(for: CreateContainerRequest(image: ""))
+        #expect(throws: EngineError.invalid("image must not be empty")) {
+            try SpecMapping.options(for: CreateContainerRequest(image: "").spec)
         }
         #expect(refusal("name", "\"../x\"")?.contains("name must match") == true)
         #expect(refusal("name", "\"\(String(repeating: "a", count: 65))\"") != nil)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HullAPI
 @testable import HullDaemon
+@testable import HullEngine
 import HullProtocol
 import HullRuntime
 import Logging
@@ -29,7 +30,7 @@ struct LifecycleTests {
     func create(_ name: String, autoRemove: Bool = false) throws -> String {
         let request = CreateContainerRequest(image: rootfs.path, command: ["/bin/app"], name: name, autoRemove: autoRemove,
                                              isolation: "process", rootfs: rootfs.path)
-        return try manager.create(request).id
+        return try manager.create(request.spec).id
     }
 
     func output(_ id: String) async throws -> String {
@@ -48,7 +49,7 @@ struct LifecycleTests {
         #expect(try await output(id) == "hello from exit-3\n")
         let record = try manager.record(id)
         #expect(record.state == .exited && record.exitCode == 3 && record.finishedAt != nil)
-        await #expect(throws: DaemonError.self) { try await manager.kill(id, signal: SIGTERM) }
+        await #expect(throws: EngineError.self) { try await manager.kill(id, signal: SIGTERM) }
         try FileManager.default.removeItem(at: home)
     }
 
@@ -74,7 +75,7 @@ struct LifecycleTests {
     func restart() async throws {
         let id = try create("term-2")
         try await manager.start(id)
-        await #expect(throws: DaemonError.conflict("container term-2 is already running")) { try await manager.start(id) }
+        await #expect(throws: EngineError.conflict("container term-2 is already running")) { try await manager.start(id) }
         try await manager.restart(id, timeout: 5)
         #expect(world.started("term-2") == 2)
         #expect(try manager.record(id).state == .running)
@@ -86,11 +87,11 @@ struct LifecycleTests {
     func remove() async throws {
         let id = try create("term-3")
         try await manager.start(id)
-        await #expect(throws: DaemonError.self) { try await manager.remove(id, force: false) }
+        await #expect(throws: EngineError.self) { try await manager.remove(id, force: false) }
         async let waited = manager.wait(id)
         try await manager.remove(id, force: true)
         #expect(try await waited.exitCode == 137)
-        #expect(throws: DaemonError.noSuchContainer(id)) { try manager.record(id) }
+        #expect(throws: EngineError.noSuchContainer(id)) { try manager.record(id) }
         #expect(!FileManager.default.fileExists(atPath: manager.containerDirectory(id).path))
         #expect(!FileManager.default.fileExists(atPath: HullPaths(home: home).runDirectory(id: String(id.prefix(12))).path))
         try FileManager.default.removeItem(at: home)
@@ -101,7 +102,7 @@ struct LifecycleTests {
         let id = try create("exit-7", autoRemove: true)
         try await manager.start(id)
         #expect(try await manager.wait(id).exitCode == 7)
-        #expect(throws: DaemonError.self) { try manager.record(id) }
+        #expect(throws: EngineError.self) { try manager.record(id) }
         #expect(try await manager.wait(id).exitCode == 7, "from the tombstone")
         try FileManager.default.removeItem(at: home)
     }

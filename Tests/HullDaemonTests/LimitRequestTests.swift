@@ -4,6 +4,7 @@ import HullProtocol
 import HullRuntime
 import Testing
 @testable import HullDaemon
+@testable import HullEngine
 
 /// Resource limits in create requests: each value range-checked (400), Docker's rules
 /// between memory and swap (409), and refusals of what a mode cannot enforce.
@@ -16,10 +17,10 @@ struct LimitRequestTests {
     /// The 400's message for a value out of range, or nil when accepted.
     func refusal(_ json: String) -> String? {
         do {
-            _ = try RequestMapping.options(for: try request(json))
+            _ = try SpecMapping.options(for: try request(json).spec)
             return nil
-        } catch let error as DaemonError {
-            #expect(error.status == 400)
+        } catch let error as EngineError {
+            #expect(error.httpStatus == 400)
             return error.description
         } catch {
             return "not JSON for this field: \(error)"
@@ -55,8 +56,8 @@ struct LimitRequestTests {
 
     @Test("the request's limits reach the container's flags and the guest's size")
     func mapping() throws {
-        let options = try RequestMapping.options(for: try request(
-            #""memoryMiB": 128, "memorySwapMiB": 256, "pidsLimit": 50, "cpus": 1.5, "storageSizeMiB": 64"#))
+        let options = try SpecMapping.options(for: try request(
+            #""memoryMiB": 128, "memorySwapMiB": 256, "pidsLimit": 50, "cpus": 1.5, "storageSizeMiB": 64"#).spec)
         #expect(options.container.memoryMiB == 128 && options.container.memorySwapMiB == 256)
         #expect(options.container.pidsLimit == 50 && options.storageSizeMiB == 64)
         #expect(options.guest.memoryMiB == 128 + GuestConfig.overheadMiB && options.guest.vcpus == 2)

@@ -2,6 +2,7 @@ import Foundation
 import HullAPI
 import Testing
 @testable import HullDaemon
+@testable import HullEngine
 
 @Suite("host-kept logs")
 struct LogFileTests {

@@ -1,4 +1,5 @@
 @testable import HullDaemon
+@testable import HullEngine
 import Testing
 
 @Suite("one-shot events awaited with a deadline (stop waits on a container's exit)")

@@ -1,6 +1,7 @@
 import Foundation
 import HullAPI
 @testable import HullDaemon
+@testable import HullEngine
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import HullProtocol
 import HullRuntime
 import Testing
 @testable import HullDaemon
+@testable import HullEngine
 
 @Suite("volumes, mounts and foreground bookkeeping")
 struct VolumeLogicTests {
@@ -26,28 +27,28 @@ struct VolumeLogicTests {
         #expect(store.names() == ["data"])
         #expect(try store.delete("data") == 3000)
         #expect(store.names().isEmpty)
-        #expect(throws: DaemonError.notFound("no such volume: data")) { try store.delete("data") }
-        #expect(throws: DaemonError.self) { try store.ensure("../escape") }
+        #expect(throws: EngineError.notFound("no such volume: data")) { try store.delete("data") }
+        #expect(throws: EngineError.self) { try store.ensure("../escape") }
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("escape").path))
     }
 
     @Test("mount rules: absolute paths, a source where one is needed, sizes for tmpfs only")
     func mountRules() throws {
-        let good: [MountRequest] = [
-            MountRequest(type: .bind, source: "/srv/data", target: "/data", readOnly: true),
-            MountRequest(type: .volume, source: "cache", target: "/cache"),
-            MountRequest(type: .tmpfs, target: "/scratch", tmpfsSize: 1 << 20),
+        let good: [MountSpec] = [
+            MountSpec(type: .bind, source: "/srv/data", target: "/data", readOnly: true),
+            MountSpec(type: .volume, source: "cache", target: "/cache"),
+            MountSpec(type: .tmpfs, target: "/scratch", tmpfsSize: 1 << 20),
         ]
         try InputCheck.mounts(good)
-        let bad: [MountRequest] = [
-            MountRequest(type: .bind, target: "/data"),
-            MountRequest(type: .bind, source: "relative", target: "/data"),
-            MountRequest(type: .bind, source: "/srv", target: "data"),
-            MountRequest(type: .bind, source: "/srv", target: "/"),
-            MountRequest(type: .volume, source: "../x", target: "/x"),
-            MountRequest(type: .tmpfs, source: "/x", target: "/x"),
-            MountRequest(type: .volume, source: "v", target: "/x", tmpfsSize: 10),
-            MountRequest(type: .tmpfs, target: "/x", tmpfsSize: 0),
+        let bad: [MountSpec] = [
+            MountSpec(type: .bind, target: "/data"),
+            MountSpec(type: .bind, source: "relative", target: "/data"),
+            MountSpec(type: .bind, source: "/srv", target: "data"),
+            MountSpec(type: .bind, source: "/srv", target: "/"),
+            MountSpec(type: .volume, source: "../x", target: "/x"),
+            MountSpec(type: .tmpfs, source: "/x", target: "/x"),
+            MountSpec(type: .volume, source: "v", target: "/x", tmpfsSize: 10),
+            MountSpec(type: .tmpfs, target: "/x", tmpfsSize: 0),
         ]
         for mount in bad {
             #expect(throws: InputError.self, "\(mount)") { try InputCheck.mounts([mount]) }
@@ -55,10 +56,10 @@ struct VolumeLogicTests {
         #expect(throws: InputError.self) { try InputCheck.mounts(Array(repeating: good[2], count: 65)) }
         // Collisions once normalised, with --tmpfs too, and the root: a conflict (409).
         #expect(throws: InputError.self) {
-            try InputCheck.distinctTargets([MountRequest(type: .tmpfs, target: "/a/"), MountRequest(type: .tmpfs, target: "/a")])
+            try InputCheck.distinctTargets([MountSpec(type: .tmpfs, target: "/a/"), MountSpec(type: .tmpfs, target: "/a")])
         }
-        #expect(throws: InputError.self) { try InputCheck.distinctTargets([MountRequest(type: .tmpfs, target: "/a")], tmpfs: ["/a:size=1m"]) }
-        #expect(throws: InputError.self) { try InputCheck.distinctTargets([MountRequest(type: .tmpfs, target: "//./")]) }
+        #expect(throws: InputError.self) { try InputCheck.distinctTargets([MountSpec(type: .tmpfs, target: "/a")], tmpfs: ["/a:size=1m"]) }
+        #expect(throws: InputError.self) { try InputCheck.distinctTargets([MountSpec(type: .tmpfs, target: "//./")]) }
         try InputCheck.distinctTargets(good, tmpfs: ["/run"])
     }
 
@@ -68,11 +69,11 @@ struct VolumeLogicTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let paths = HullPaths(home: home)
         let request = CreateContainerRequest(image: "busybox", mounts: [
-            MountRequest(type: .bind, source: "/srv/data", target: "/data", readOnly: true),
-            MountRequest(type: .volume, source: "cache", target: "/cache"),
-            MountRequest(type: .tmpfs, target: "/scratch", readOnly: true, tmpfsSize: 4096),
+            MountSpec(type: .bind, source: "/srv/data", target: "/data", readOnly: true),
+            MountSpec(type: .volume, source: "cache", target: "/cache"),
+            MountSpec(type: .tmpfs, target: "/scratch", readOnly: true, tmpfsSize: 4096),
         ])
-        let options = try RequestMapping.options(for: request, paths: paths)
+        let options = try SpecMapping.options(for: request.spec, paths: paths)
         #expect(options.container.volumes == [
             VolumeMount(hostPath: "/srv/data", destination: "/data", readOnly: true),
             VolumeMount(hostPath: home.appendingPathComponent("volumes/cache/_data").path, destination: "/cache", readOnly: false),
@@ -82,17 +83,17 @@ struct VolumeLogicTests {
 
     @Test("--ulimit: Docker's names, -1 unlimited, soft ≤ hard, each once; it replaces the default")
     func ulimits() throws {
-        try InputCheck.ulimits([UlimitRequest(name: "nofile", soft: 256, hard: 512), UlimitRequest(name: "core", soft: -1, hard: -1)])
-        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitRequest(name: "files", soft: 1, hard: 1)]) }
-        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitRequest(name: "nofile", soft: -2, hard: 1)]) }
-        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: 9, hard: 8)]) }
-        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: -1, hard: 8)]) }
+        try InputCheck.ulimits([UlimitSpec(name: "nofile", soft: 256, hard: 512), UlimitSpec(name: "core", soft: -1, hard: -1)])
+        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitSpec(name: "files", soft: 1, hard: 1)]) }
+        #expect(throws: InputError.self) { try InputCheck.ulimits([UlimitSpec(name: "nofile", soft: -2, hard: 1)]) }
+        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitSpec(name: "nofile", soft: 9, hard: 8)]) }
+        #expect(throws: InputError.self) { try InputCheck.consistentUlimits([UlimitSpec(name: "nofile", soft: -1, hard: 8)]) }
         #expect(throws: InputError.self) {
-            try InputCheck.consistentUlimits([UlimitRequest(name: "nproc", soft: 1, hard: 1), UlimitRequest(name: "nproc", soft: 2, hard: 2)])
+            try InputCheck.consistentUlimits([UlimitSpec(name: "nproc", soft: 1, hard: 1), UlimitSpec(name: "nproc", soft: 2, hard: 2)])
         }
-        try InputCheck.consistentUlimits([UlimitRequest(name: "nofile", soft: 8, hard: -1)])
-        let options = try RequestMapping.options(for: CreateContainerRequest(
-            image: "busybox", ulimits: [UlimitRequest(name: "nofile", soft: 256, hard: 512), UlimitRequest(name: "core", soft: 0, hard: -1)]))
+        try InputCheck.consistentUlimits([UlimitSpec(name: "nofile", soft: 8, hard: -1)])
+        let options = try SpecMapping.options(for: CreateContainerRequest(
+            image: "busybox", ulimits: [UlimitSpec(name: "nofile", soft: 256, hard: 512), UlimitSpec(name: "core", soft: 0, hard: -1)]).spec)
         #expect(options.container.rlimits == [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: 512, soft: 256),
                                               RuntimeSpec.Rlimit(type: "RLIMIT_CORE", hard: UInt64.max, soft: 0)])
         #expect(RuntimeSpecBuilder.rlimits(options.container) == options.container.rlimits, "nofile given: no default beside it")

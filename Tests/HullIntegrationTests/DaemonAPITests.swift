@@ -3,6 +3,7 @@ import Glibc
 import HullAPI
 import HullClient
 @testable import HullDaemon
+@testable import HullEngine
 import NIOHTTP1
 import Testing
 

@@ -39,7 +39,7 @@ struct ExecCommand: AsyncParsableCommand {
         let client = try await daemon.client()
         let terminal = tty && isatty(STDIN_FILENO) == 1 ? TerminalMode(fd: STDIN_FILENO) : nil
         let size = terminal?.windowSize()
-        let request = ExecRequest(command: command, env: EnvFile.expand(env), workdir: workdir, tty: tty,
+        let request = ExecSpec(command: command, env: EnvFile.expand(env), workdir: workdir, tty: tty,
                                   openStdin: interactive, rows: size?.rows, columns: size?.columns)
         let code: Int32 = try await reportingErrors {
             let created = try await client.call(.POST, "/v1/containers/\(try pathComponent(container))/exec",

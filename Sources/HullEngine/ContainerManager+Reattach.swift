@@ -6,7 +6,7 @@ import HullRuntime
 /// hulld restarted (or was killed) while containers ran: take guests over again; end the
 /// containers of modes that do not outlive hulld (runc/runsc) and say why.
 extension ContainerManager {
-    func reattach(_ record: ContainerRecord) async {
+    package func reattach(_ record: ContainerRecord) async {
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         let directory = paths.runDirectory(id: String(record.id.prefix(12)))
         guard mode != .vm || libvirt != nil else {
@@ -61,8 +61,8 @@ extension ContainerManager {
         do {
             let log = try mainLog(record.id)
             log.reopen()
-            let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
-            let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.request.openStdin)
+            let pipes = try ProcessPipes(openStdin: record.spec.process.openStdin, log: log)
+            let process = vm.agent.adopt(stream: main, stdio: pipes.stdio, stdinOpen: record.spec.process.openStdin)
             // What the agent sent that never reached the log comes again: exactly once.
             try await vm.agent.replay(stream: main, stdout: log.offset(of: 1), stderr: log.offset(of: 2))
             let spec = (try? OCIBundle.existing(in: directory, form: .disk))??.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))

@@ -121,7 +121,7 @@ public enum InputCheck {
         try containerName(name, field: field)
     }
 
-    public static func mounts(_ mounts: [MountRequest], field: String = "mounts") throws(InputError) {
+    public static func mounts(_ mounts: [MountSpec], field: String = "mounts") throws(InputError) {
         guard mounts.count <= InputLimits.maxMounts else {
             throw InputError(field: field, rule: "may hold at most \(InputLimits.maxMounts) mounts, not \(mounts.count)")
         }
@@ -149,7 +149,7 @@ public enum InputCheck {
     /// Mount targets that collide once normalised (`/data` and `/data/`), or that name the
     /// container's root (`//`): a conflict between parts of a request the schema cannot
     /// express, so hulld answers 409 rather than 400.
-    public static func distinctTargets(_ mounts: [MountRequest], tmpfs: [String] = [], field: String = "mounts") throws(InputError) {
+    public static func distinctTargets(_ mounts: [MountSpec], tmpfs: [String] = [], field: String = "mounts") throws(InputError) {
         var seen = Set<String>()
         let targets = mounts.map(\.target) + tmpfs.map { String($0.split(separator: ":", maxSplits: 1).first ?? "") }
         for target in targets {
@@ -169,13 +169,13 @@ public enum InputCheck {
     }
 
     /// Known names, -1 (unlimited) or 0 and up, at most 16 (one per name).
-    public static func ulimits(_ limits: [UlimitRequest], field: String = "ulimits") throws(InputError) {
-        guard limits.count <= UlimitRequest.names.count else {
-            throw InputError(field: field, rule: "may hold at most \(UlimitRequest.names.count) limits, not \(limits.count)")
+    public static func ulimits(_ limits: [UlimitSpec], field: String = "ulimits") throws(InputError) {
+        guard limits.count <= UlimitSpec.names.count else {
+            throw InputError(field: field, rule: "may hold at most \(UlimitSpec.names.count) limits, not \(limits.count)")
         }
         for limit in limits {
-            guard UlimitRequest.names.contains(limit.name) else {
-                throw InputError(field: field, rule: "names one of \(UlimitRequest.names.joined(separator: ", ")), not \"\(limit.name)\"")
+            guard UlimitSpec.names.contains(limit.name) else {
+                throw InputError(field: field, rule: "names one of \(UlimitSpec.names.joined(separator: ", ")), not \"\(limit.name)\"")
             }
             guard limit.soft >= -1, limit.hard >= -1 else {
                 throw InputError(field: field, rule: "must be -1 (unlimited) or at least 0, not \(limit.name)=\(limit.soft):\(limit.hard)")
@@ -185,7 +185,7 @@ public enum InputCheck {
 
     /// Each name once, soft ≤ hard: rules between values the schema cannot state, so hulld
     /// answers 409 (as for colliding mount targets).
-    public static func consistentUlimits(_ limits: [UlimitRequest], field: String = "ulimits") throws(InputError) {
+    public static func consistentUlimits(_ limits: [UlimitSpec], field: String = "ulimits") throws(InputError) {
         var seen = Set<String>()
         for limit in limits {
             guard seen.insert(limit.name).inserted else {
@@ -232,30 +232,5 @@ public enum InputCheck {
 
     public static func nonEmpty(_ value: String, field: String) throws(InputError) {
         guard !value.isEmpty else { throw InputError(field: field, rule: "must not be empty") }
-    }
-}
-
-extension CreateContainerRequest {
-    /// Every documented limit of a create request (docs/openapi.yaml), checked in one place
-    /// for hulld and the CLI. Mode-specific refusals (accel under gvisor, …) come later,
-    /// once the mode is known.
-    public func validate() throws(InputError) {
-        try InputCheck.nonEmpty(image, field: "image")
-        if let name { try InputCheck.containerName(name) }
-        if let accel { try InputCheck.oneOf(accel, ["kvm", "tcg"], field: "accel") }
-        if let isolation { try InputCheck.oneOf(isolation, ["vm", "gvisor", "process"], field: "isolation") }
-        if let cpus { try InputCheck.cpus(cpus) }
-        if let memoryMiB { try InputCheck.memoryMiB(memoryMiB) }
-        if let memorySwapMiB { try InputCheck.memorySwapMiB(memorySwapMiB) }
-        if let pidsLimit { try InputCheck.pidsLimit(pidsLimit) }
-        if let storageSizeMiB { try InputCheck.storageSizeMiB(storageSizeMiB) }
-        if let stopTimeout { try InputCheck.seconds(stopTimeout, field: "stopTimeout", limit: InputLimits.maxStopSeconds) }
-        if let bootTimeout {
-            try InputCheck.seconds(bootTimeout, field: "bootTimeout", limit: InputLimits.maxBootSeconds, positive: true)
-        }
-        if let rootfs { try InputCheck.hostPath(rootfs, field: "rootfs") }
-        try InputCheck.kernelArgs(kernelArgs)
-        try InputCheck.mounts(mounts)
-        try InputCheck.ulimits(ulimits)
     }
 }

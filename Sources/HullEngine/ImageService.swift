@@ -1,5 +1,5 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullImages
 import HullRegistry
 import HullRuntime
@@ -9,25 +9,25 @@ import Logging
 /// (`/v1/images…`). The store itself (HullImages) locks every change against other
 /// processes; this adds one download per image at a time and the container check on
 /// removal.
-final class ImageService: Sendable {
-    let paths: HullPaths
-    let logger: Logger
-    let transfers = TransferCoalescer()
+package final class ImageService: Sendable {
+    package let paths: HullPaths
+    package let logger: Logger
+    package let transfers = TransferCoalescer()
     /// `hulld --insecure-registry` (and HULL_INSECURE_REGISTRIES in hulld's environment).
-    let insecureRegistries: [String]
+    package let insecureRegistries: [String]
 
     /// Largest archive `POST /v1/images/load` accepts.
-    static let loadLimit: Int64 = 32 << 30
+    package static let loadLimit: Int64 = 32 << 30
 
-    init(paths: HullPaths, logger: Logger, insecureRegistries: [String] = []) {
+    package init(paths: HullPaths, logger: Logger, insecureRegistries: [String] = []) {
         self.paths = paths
         self.logger = logger
         self.insecureRegistries = insecureRegistries
     }
 
-    var store: ImageStore { ImageStore(home: paths.home, logger: logger) }
+    package var store: ImageStore { ImageStore(home: paths.home, logger: logger) }
 
-    func list() throws -> [ImageInfo] {
+    package func list() throws -> [ImageInfo] {
         try Self.mapped {
             try store.list().map { image in
                 ImageInfo(reference: image.name?.string, repository: image.name?.familiarName, tag: image.name?.tag,
@@ -37,7 +37,7 @@ final class ImageService: Sendable {
     }
 
     /// The config (or manifest) of an image, as stored.
-    func inspect(_ name: String, manifest: Bool) throws -> Data {
+    package func inspect(_ name: String, manifest: Bool) throws -> Data {
         try Self.lookup(name) {
             let store = self.store
             let image = try store.resolve(name)
@@ -46,11 +46,11 @@ final class ImageService: Sendable {
     }
 
     /// The manifest digest `name` resolves to now, or nil when there is no such image.
-    func digest(of name: String) -> Digest? {
+    package func digest(of name: String) -> Digest? {
         try? store.resolve(name).manifestDigest
     }
 
-    func tag(_ source: String, as target: String) throws {
+    package func tag(_ source: String, as target: String) throws {
         try Self.mapped { _ = try ImageReference(parsing: target) }
         try Self.lookup(source) { try store.tag(source, as: target) }
         logger.info("tagged", metadata: ["image": "\(source)", "as": "\(target)"])
@@ -59,20 +59,20 @@ final class ImageService: Sendable {
     /// Untags `name` (every tag, for a digest); deletes the image when no tag is left,
     /// unless a container uses it (`users`: manifest digest → container names) and
     /// `force` is false.
-    func remove(_ name: String, force: Bool, users: [Digest: [String]]) throws -> ImageRemoval {
+    package func remove(_ name: String, force: Bool, users: [Digest: [String]]) throws -> ImageRemoval {
         let events = try Self.lookup(name) { try store.remove(name, force: force, usedBy: users) }
         logger.info("removed", metadata: ["image": "\(name)", "events": "\(events.count)"])
         return ImageRemoval(events: events.map(\.description))
     }
 
-    func prune() throws -> ImagePruneResult {
+    package func prune() throws -> ImagePruneResult {
         let report = try Self.mapped { try store.garbageCollect() }
         return ImagePruneResult(removedBlobs: report.removedBlobs.count, removedDisks: report.removedDisks.count,
                                 reclaimedBytes: report.freedBytes)
     }
 
     /// Loads the archive `write` puts into the file it is given (the request's body).
-    func load(name: String?, write: (URL) async throws -> Void) async throws -> [LoadedImageInfo] {
+    package func load(name: String?, write: (URL) async throws -> Void) async throws -> [LoadedImageInfo] {
         if let name { try Self.mapped { _ = try ImageReference(parsing: name) } }
         let store = self.store
         let loaded = try await store.withScratch { scratch in
@@ -86,17 +86,17 @@ final class ImageService: Sendable {
 
     // MARK: Transfers
 
-    func registryOptions(insecure: [String], auth: RegistryAuthHeader?, registry: String) -> RegistryOptions {
+    package func registryOptions(insecure: [String], credentials: RegistryCredentials?, registry: String) -> RegistryOptions {
         var options = RegistryOptions.standard(home: paths.home, insecure: insecureRegistries + insecure, logger: logger)
-        if let auth { options.suppliedCredentials[registry] = RegistryCredentials(username: auth.username, password: auth.password) }
+        if let credentials { options.suppliedCredentials[registry] = credentials }
         return options
     }
 
     /// Pulls `reference`; a pull of the same reference, platform and credentials that
     /// runs already is joined instead (one download).
-    func pull(_ reference: ImageReference, platform: PlatformChoice, insecure: [String], auth: RegistryAuthHeader?) -> AsyncStream<ProgressMessage> {
-        let key = "pull \(reference.string) \(platform) \(auth?.encoded ?? "")"
-        let options = registryOptions(insecure: insecure, auth: auth, registry: reference.domain)
+    package func pull(_ reference: ImageReference, platform: PlatformChoice, insecure: [String], credentials: RegistryCredentials?) -> AsyncStream<ProgressMessage> {
+        let key = "pull \(reference.string) \(platform) \(credentials.map { "\($0.username):\($0.password)" } ?? "")"
+        let options = registryOptions(insecure: insecure, credentials: credentials, registry: reference.domain)
         let store = self.store
         let logger = self.logger
         return transfers.follow(key) { broadcast in
@@ -119,15 +119,15 @@ final class ImageService: Sendable {
     }
 
     /// Pushes the stored image `name` to the registry its name says.
-    func push(_ name: String, chunkSize: Int, insecure: [String], auth: RegistryAuthHeader?) throws -> AsyncStream<ProgressMessage> {
+    package func push(_ name: String, chunkSize: Int, insecure: [String], credentials: RegistryCredentials?) throws -> AsyncStream<ProgressMessage> {
         let reference = try Self.lookup(name) { try ImageReference(parsing: name) }
         guard reference.digest == nil else {
-            throw DaemonError.badRequest("push takes NAME[:TAG], not a digest: tag the image first (hull tag)")
+            throw EngineError.invalid("push takes NAME[:TAG], not a digest: tag the image first (hull tag)")
         }
         guard (try? store.resolve(reference.withDefaultTag.string)) != nil else {
-            throw DaemonError.notFound("no such image: \(reference.familiar) (hull tag an image with this name first)")
+            throw EngineError.notFound("no such image: \(reference.familiar) (hull tag an image with this name first)")
         }
-        let options = registryOptions(insecure: insecure, auth: auth, registry: reference.domain)
+        let options = registryOptions(insecure: insecure, credentials: credentials, registry: reference.domain)
         let store = self.store
         let logger = self.logger
         return transfers.follow("push \(UUID())") { broadcast in
@@ -147,31 +147,31 @@ final class ImageService: Sendable {
 
     /// The store's errors as API errors: a missing image is a 404, one a container
     /// uses a 409, bad names and bad archives a 400.
-    static func mapped<T>(_ body: () throws -> T) throws -> T {
+    package static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as ImageError {
-            throw daemonError(error)
+            throw engineError(error)
         }
     }
 
     /// For calls that look an image up: a name that cannot be an image's is no image
     /// here either (404), as `docker image inspect` answers.
-    static func lookup<T>(_ name: String, _ body: () throws -> T) throws -> T {
+    package static func lookup<T>(_ name: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as ImageError {
             switch error {
             case .badReference, .malformedDigest, .unsupportedDigest:
-                throw DaemonError.notFound("no such image: \(name) (\(error))")
+                throw EngineError.notFound("no such image: \(name) (\(error))")
             default:
-                throw daemonError(error)
+                throw engineError(error)
             }
         }
     }
 
 
-    static func daemonError(_ error: ImageError) -> DaemonError {
+    package static func engineError(_ error: ImageError) -> EngineError {
         switch error {
         case .noSuchImage: .notFound(error.description)
         case .imageInUse, .ambiguousImage: .conflict(error.description)
@@ -179,7 +179,7 @@ final class ImageService: Sendable {
              .sizeMismatch, .missingBlob, .truncatedArchive, .notAnArchive, .unknownFormat, .nothingToLoad,
              .unsafeArchivePath, .wrongPlatform, .noMatchingPlatform, .badPlatform, .pullNeedsName, .unsupportedMediaType,
              .layerCountMismatch, .diffIDMismatch, .nameNeedsSingleImage, .notADirectory:
-            .badRequest(error.description)
+            .invalid(error.description)
         case .io, .toolMissing, .toolFailed, .builtinRootfsMissing:
             .failed(error.description)
         }
@@ -188,7 +188,7 @@ final class ImageService: Sendable {
 
 extension ProgressMessage {
     /// A TransferProgress change as a line of the stream.
-    init(_ event: TransferProgress.Event) {
+    package init(_ event: TransferProgress.Event) {
         switch event {
         case .message(let text):
             self.init(status: text)

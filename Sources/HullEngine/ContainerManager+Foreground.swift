@@ -1,29 +1,29 @@
 import Foundation
-import HullAPI
+import HullModel
 import Synchronization
 
 /// Foreground containers (`foreground` in the create request, set by `hull run` without
 /// -d) live as long as a client follows their output: when the last follower disconnects
 /// before the container exited, hulld kills it, and removes it when it was created with
 /// autoRemove — what libvirt's AUTODESTROY did for the CLI's own guests, in every mode.
-struct FollowerState: Sendable {
-    var count = 0
+package struct FollowerState: Sendable {
+    package var count = 0
     /// The last follower disconnected while the container was starting: it is killed as
     /// soon as its start completes.
-    var abandoned = false
+    package var abandoned = false
 }
 
 /// One follower of a foreground container. Ends once, by its stream finishing (the
 /// container exited) or by its client disconnecting, whichever comes first.
-final class FollowLease: Sendable {
+package final class FollowLease: Sendable {
     private let ended = Mutex<Bool>(false)
     private let onEnd: @Sendable (_ disconnected: Bool) -> Void
 
-    init(onEnd: @escaping @Sendable (_ disconnected: Bool) -> Void) {
+    package init(onEnd: @escaping @Sendable (_ disconnected: Bool) -> Void) {
         self.onEnd = onEnd
     }
 
-    func end(disconnected: Bool) {
+    package func end(disconnected: Bool) {
         let first = ended.withLock { e in
             defer { e = true }
             return !e
@@ -35,8 +35,8 @@ final class FollowLease: Sendable {
 extension ContainerManager {
     /// A lease for a client that starts following `id`'s output, or nil when the container
     /// is not a foreground one.
-    func followLease(_ id: String) -> FollowLease? {
-        guard let record = try? store.find(id), record.request.foreground else { return nil }
+    package func followLease(_ id: String) -> FollowLease? {
+        guard let record = try? store.find(id), record.spec.foreground else { return nil }
         followers.withLock { f in
             f[id, default: FollowerState()].count += 1
             f[id]?.abandoned = false
@@ -54,7 +54,7 @@ extension ContainerManager {
     }
 
     /// The last follower of a foreground container went away before it exited.
-    func abandon(_ id: String) async {
+    package func abandon(_ id: String) async {
         guard let record = try? store.find(id) else { return }
         logger.info("foreground client went away", metadata: ["container": "\(id.prefix(12))", "state": "\(record.state.rawValue)"])
         switch record.state {
@@ -67,14 +67,14 @@ extension ContainerManager {
             }
             try? await stop(id, timeout: 0)
         case .created:
-            if record.request.autoRemove { try? await remove(id, force: true) }
+            if record.spec.autoRemove { try? await remove(id, force: true) }
         case .exited, .removing:
             break
         }
     }
 
     /// After a start: a foreground container whose client left while it started is ended.
-    func endIfAbandoned(_ id: String) {
+    package func endIfAbandoned(_ id: String) {
         let abandoned = followers.withLock { f -> Bool in
             guard let state = f[id], state.abandoned, state.count == 0 else { return false }
             f.removeValue(forKey: id)
@@ -87,17 +87,17 @@ extension ContainerManager {
 /// The exits of containers removed since hulld started (the latest `limit`), so that a
 /// client waiting on an autoRemove container still learns its exit status: `hull run --rm`
 /// asks after the output ended, possibly after the removal.
-struct ExitTombstones: Sendable {
-    static let limit = 1024
+package struct ExitTombstones: Sendable {
+    package static let limit = 1024
     private var results: [String: WaitResult] = [:]
     private var order: [String] = []
 
-    mutating func add(_ id: String, _ result: WaitResult) {
+    package mutating func add(_ id: String, _ result: WaitResult) {
         if results.updateValue(result, forKey: id) == nil { order.append(id) }
         if order.count > Self.limit {
             results.removeValue(forKey: order.removeFirst())
         }
     }
 
-    func result(for id: String) -> WaitResult? { results[id] }
+    package func result(for id: String) -> WaitResult? { results[id] }
 }

@@ -1,40 +1,38 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullRuntime
 
 /// Volumes and the mounts of containers: bind sources must exist (no silent creation, as
 /// Docker's --mount), named volumes are made on first use, and a volume in use by any
 /// container, running or not, is not removed.
 extension ContainerManager {
-    /// Checks a create request's mounts and makes the named volumes it uses.
-    func prepareMounts(of request: CreateContainerRequest) throws {
+    /// Checks a spec's mounts and makes the named volumes it uses.
+    package func prepareMounts(of spec: ContainerSpec) throws {
         do {
-            try InputCheck.distinctTargets(request.mounts, tmpfs: request.tmpfs)
-            try InputCheck.consistentUlimits(request.ulimits)
-            try InputCheck.consistentMemory(memoryMiB: request.memoryMiB, memorySwapMiB: request.memorySwapMiB)
+            try spec.checkConsistency()
         } catch {
-            throw DaemonError.conflict(error.description)
+            throw EngineError.conflict(error.description)
         }
-        try checkBindSources(request)
-        for mount in request.mounts where mount.type == .volume {
+        try checkBindSources(spec)
+        for mount in spec.mounts where mount.type == .volume {
             try volumes.ensure(mount.source ?? "")
         }
     }
 
-    func checkBindSources(_ request: CreateContainerRequest) throws {
-        for mount in request.mounts where mount.type == .bind {
+    package func checkBindSources(_ spec: ContainerSpec) throws {
+        for mount in spec.mounts where mount.type == .bind {
             let source = mount.source ?? ""
             guard FileManager.default.fileExists(atPath: source) else {
-                throw DaemonError.notFound("bind source path does not exist on hulld's host: \(source)")
+                throw EngineError.notFound("bind source path does not exist on hulld's host: \(source)")
             }
         }
     }
 
     /// Names of the containers whose mounts use each volume.
-    func volumeUsers() -> [String: [String]] {
+    package func volumeUsers() -> [String: [String]] {
         var users: [String: [String]] = [:]
         for record in (try? store.all()) ?? [] {
-            for mount in record.request.mounts where mount.type == .volume {
+            for mount in record.spec.mounts where mount.type == .volume {
                 if let name = mount.source { users[name, default: []].append(record.name) }
             }
         }
@@ -42,24 +40,24 @@ extension ContainerManager {
     }
 
     /// A volume name from a path: the rule names follow, else 400.
-    func checkVolumeName(_ name: String) throws {
-        do { try InputCheck.volumeName(name) } catch { throw DaemonError.badRequest(error.description) }
+    package func checkVolumeName(_ name: String) throws {
+        do { try InputCheck.volumeName(name) } catch { throw EngineError.invalid(error.description) }
     }
 
-    func volumeInfo(_ name: String, users: [String: [String]]? = nil) throws -> VolumeInfo {
+    package func volumeInfo(_ name: String, users: [String: [String]]? = nil) throws -> VolumeInfo {
         try checkVolumeName(name)
-        guard let createdAt = volumes.createdAt(name) else { throw DaemonError.notFound("no such volume: \(name)") }
+        guard let createdAt = volumes.createdAt(name) else { throw EngineError.notFound("no such volume: \(name)") }
         let usedBy = (users ?? volumeUsers())[name] ?? []
         return VolumeInfo(name: name, createdAt: createdAt, mountpoint: volumes.dataPath(name).path, usedBy: usedBy.sorted())
     }
 
-    func listVolumes() -> [VolumeInfo] {
+    package func listVolumes() -> [VolumeInfo] {
         let users = volumeUsers()
         return volumes.names().compactMap { try? volumeInfo($0, users: users) }
     }
 
     /// Docker: creating a volume that exists answers with it.
-    func createVolume(_ request: CreateVolumeRequest) throws -> (VolumeInfo, created: Bool) {
+    package func createVolume(_ request: CreateVolumeRequest) throws -> (VolumeInfo, created: Bool) {
         let name = request.name ?? ContainerID.generate().full   // 64 random hex digits, as Docker's
         let (_, created) = try volumes.ensure(name)
         return (try volumeInfo(name), created)
@@ -67,19 +65,19 @@ extension ContainerManager {
 
     /// `force`: a volume that does not exist is not an error (Docker's `volume rm -f`); one
     /// in use stays refused.
-    func removeVolume(_ name: String, force: Bool) throws {
+    package func removeVolume(_ name: String, force: Bool) throws {
         try checkVolumeName(name)
         if force && volumes.createdAt(name) == nil { return }
         let users = volumeUsers()[name] ?? []
         guard users.isEmpty else {
-            throw DaemonError.conflict("volume \(name) is in use by container \(users.sorted().joined(separator: ", ")): remove the container first")
+            throw EngineError.conflict("volume \(name) is in use by container \(users.sorted().joined(separator: ", ")): remove the container first")
         }
         try volumes.delete(name)
         logger.info("volume removed", metadata: ["volume": "\(name)"])
     }
 
     /// Removes every volume no container uses.
-    func pruneVolumes() -> VolumePruneResult {
+    package func pruneVolumes() -> VolumePruneResult {
         let users = volumeUsers()
         var removed: [String] = []
         var bytes: Int64 = 0

@@ -5,11 +5,11 @@ extension ContainerManager {
     /// Which containers use which image (manifest digest → names): every container hulld
     /// keeps, running or not, as `docker rmi` counts them, plus run folders of containers
     /// hulld does not own (`hull bench`/`probe` runs) by their id.
-    func imageUsers() -> [Digest: [String]] {
+    package func imageUsers() -> [Digest: [String]] {
         var users: [Digest: [String]] = [:]
         let records = (try? store.all()) ?? []
         let images = ImageStore(home: paths.home, logger: logger)
-        for record in records where record.request.rootfs == nil {
+        for record in records where record.spec.rootfs == nil {
             let digest = record.imageDigest.flatMap { try? Digest(parsing: $0) } ?? (try? images.resolve(record.image).manifestDigest)
             if let digest { users[digest, default: []].append(record.name) }
         }

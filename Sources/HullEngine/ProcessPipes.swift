@@ -6,21 +6,21 @@ import Synchronization
 /// Host ends of one guest process's stdio inside hulld: the agent session writes output
 /// into pipes whose other ends threads drain into the process's `LogFile`; stdin, when
 /// open, is a pipe hulld writes what clients send into.
-final class ProcessPipes: Sendable {
-    let stdio: ProcessStdio
+package final class ProcessPipes: Sendable {
+    package let stdio: ProcessStdio
     /// Where clients' stdin goes (non-blocking); nil without -i.
-    let stdinWriter: Int32?
+    package let stdinWriter: Int32?
     private let outputWriters: [Int32]
     private let drained = DispatchGroup()
 
-    init(openStdin: Bool, log: LogFile) throws {
+    package init(openStdin: Bool, log: LogFile) throws {
         var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0], inFDs: [Int32] = [-1, -1]
         guard ProcessPipes.pipe(&outFDs), ProcessPipes.pipe(&errFDs) else {
-            throw DaemonError.failed("making output pipes: \(String(cString: strerror(errno)))")
+            throw EngineError.failed("making output pipes: \(String(cString: strerror(errno)))")
         }
         if openStdin {
             guard ProcessPipes.pipe(&inFDs) else {
-                throw DaemonError.failed("making the stdin pipe: \(String(cString: strerror(errno)))")
+                throw EngineError.failed("making the stdin pipe: \(String(cString: strerror(errno)))")
             }
             _ = fcntl(inFDs[1], F_SETFL, fcntl(inFDs[1], F_GETFL) | O_NONBLOCK)
         }
@@ -55,7 +55,7 @@ final class ProcessPipes: Sendable {
 
     /// Call once the process exited and the agent delivered all its output: closes the
     /// write ends and waits until the drain threads logged everything.
-    func finish() async {
+    package func finish() async {
         for fd in outputWriters { close(fd) }
         closeStdin()
         if let input = stdio.stdin { close(input) }
@@ -67,24 +67,24 @@ final class ProcessPipes: Sendable {
     private let stdinClosed = Mutex(false)
 
     /// Writes client input; waits (without blocking a thread) while the pipe is full.
-    func writeStdin(_ bytes: [UInt8]) async throws {
-        guard let fd = stdinWriter else { throw DaemonError.conflict("stdin is not open for this process (create it with -i)") }
+    package func writeStdin(_ bytes: [UInt8]) async throws {
+        guard let fd = stdinWriter else { throw EngineError.conflict("stdin is not open for this process (create it with -i)") }
         var offset = 0
         while offset < bytes.count {
-            if stdinClosed.withLock({ $0 }) { throw DaemonError.conflict("the process's stdin is closed") }
+            if stdinClosed.withLock({ $0 }) { throw EngineError.conflict("the process's stdin is closed") }
             let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 offset += n
             } else if n < 0, errno == EAGAIN || errno == EINTR {
                 try await Task.sleep(for: .milliseconds(5))
             } else {
-                throw DaemonError.conflict("the process no longer reads its stdin")
+                throw EngineError.conflict("the process no longer reads its stdin")
             }
         }
     }
 
     /// End of input for the process (EOF on its stdin).
-    func closeStdin() {
+    package func closeStdin() {
         let fd: Int32? = stdinClosed.withLock { closed in
             defer { closed = true }
             return closed ? nil : stdinWriter

@@ -1,5 +1,5 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullImages
 import HullRuntime
 
@@ -7,7 +7,7 @@ import HullRuntime
 /// nothing uses (containers that are not running, blobs and disks no image needs, and,
 /// when asked, volumes no container uses).
 extension ContainerManager {
-    func diskUsage() throws -> SystemDiskUsage {
+    package func diskUsage() throws -> SystemDiskUsage {
         let store = ImageStore(home: paths.home, logger: logger)
         let images = try store.diskUsage()
         let inUse = ImageUsage(runs: paths.runs).current().count
@@ -45,14 +45,14 @@ extension ContainerManager {
     }
 
     /// A container's logs and run folder (bundle, overlay or copied tree).
-    func containerBytes(_ record: ContainerRecord) -> Int64 {
+    package func containerBytes(_ record: ContainerRecord) -> Int64 {
         FolderSize.bytes(containerDirectory(record.id)) + FolderSize.bytes(paths.runDirectory(id: String(record.id.prefix(12))))
     }
 
     /// Run folders no container record owns, no process uses and nobody touched for five
     /// minutes: what a `hull run` that died before hulld ran every container left behind
     /// (`hull bench`/`probe` make short-lived ones of their own: the age spares those).
-    func orphanRunFolders() -> [URL] {
+    package func orphanRunFolders() -> [URL] {
         let owned = Set(((try? store.all()) ?? []).map { String($0.id.prefix(12)) })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.runs.path)) ?? []
         let settled = Date().addingTimeInterval(-300)
@@ -65,7 +65,7 @@ extension ContainerManager {
         return orphans.filter { folder in !commandLines.contains { $0.contains(folder.path) } }
     }
 
-    func prune(volumes pruneVolumes: Bool) async throws -> SystemPruneResult {
+    package func prune(volumes pruneVolumes: Bool) async throws -> SystemPruneResult {
         var removed: [String] = []
         var bytes: Int64 = 0
         for folder in orphanRunFolders() {

@@ -1,34 +1,34 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullRuntime
 
 /// `top`, `stats` and `cp` (archives): answered from outside the container (the guest's
 /// own tools beside it; the runtime's `ps` and the host's /proc), so they work whatever
 /// the image holds — except `cp` under runc/runsc, which uses the image's tar.
 extension ContainerManager {
-    static let archiveLimit = 256 << 20
+    package static let archiveLimit = 256 << 20
 
-    func top(_ reference: String) async throws -> TopResult {
+    package func top(_ reference: String) async throws -> TopResult {
         let (_, running) = try running(reference)
         do {
             if let table = try await running.sandbox.processTable() {
                 return TopResult(titles: table.titles, processes: table.rows)
             }
         } catch {
-            throw DaemonError.failed("listing the container's processes failed: \(error)")
+            throw EngineError.failed("listing the container's processes failed: \(error)")
         }
         let out = try await GuestHelper(running: running).run(["ps", "-o", "pid,ppid,user,stat,vsz,rss,args"])
-        guard out.status == 0 else { throw DaemonError.failed("ps in the guest failed: \(out.stderr)") }
+        guard out.status == 0 else { throw EngineError.failed("ps in the guest failed: \(out.stderr)") }
         return TopParser.parse(String(decoding: out.stdout, as: UTF8.self))
     }
 
     /// One sample of what the container costs the host (CPU over half a second, resident
     /// memory), the same measure in every mode, plus the memory its own kernel counts
     /// where it has one (a guest's, gVisor's).
-    func stats(_ reference: String) async throws -> StatsResult {
+    package func stats(_ reference: String) async throws -> StatsResult {
         let (record, running) = try running(reference)
         let pids = running.sandbox.hostProcessIDs()
-        guard !pids.isEmpty else { throw DaemonError.conflict("container \(record.name) has no processes on the host") }
+        guard !pids.isEmpty else { throw EngineError.conflict("container \(record.name) has no processes on the host") }
         let first = HostUsage.of(pids)
         let start = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(500))
@@ -43,25 +43,25 @@ extension ContainerManager {
             let (t, available) = MeminfoParser.parse(String(decoding: meminfo.stdout, as: UTF8.self))
             if t > 0 { (total, used) = (t, t - min(t, available)) }
         }
-        let cpus = record.request.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .vm ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        let cpus = record.spec.limits.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .vm ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: cpus, hostMemoryBytes: second.residentBytes,
                            guestMemoryTotalBytes: total, guestMemoryUsedBytes: used)
     }
 
     /// A tar stream of `path` in the container (its last component as the archive's root).
-    func archive(_ reference: String, path: String) async throws -> [UInt8] {
+    package func archive(_ reference: String, path: String) async throws -> [UInt8] {
         let (parent, name) = try ArchivePath.split(path)   // a bad request is a 400 before any lookup
         let (_, running) = try running(reference)
         let out = try await GuestHelper(running: running).run(["tar", "-cf", "-", name], cwd: parent, limit: Self.archiveLimit)
         guard out.status == 0 else {
-            throw DaemonError.notFound("copying \(path) out of the container failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw EngineError.notFound("copying \(path) out of the container failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return out.stdout
     }
 
     /// Unpacks a tar stream holding one entry at `path` in the container: into it when
     /// it is a directory, else as that name (Docker's `cp` rules, simplified).
-    func extract(_ reference: String, path: String, tar: [UInt8]) async throws {
+    package func extract(_ reference: String, path: String, tar: [UInt8]) async throws {
         let (parent, name) = try ArchivePath.split(path)
         let (_, running) = try running(reference)
         let script = """
@@ -75,28 +75,28 @@ extension ContainerManager {
             """
         let out = try await GuestHelper(running: running).run(["sh", "-c", script, "sh", name], cwd: parent, input: tar)
         guard out.status == 0 else {
-            throw DaemonError.badRequest("copying into \(path) failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw EngineError.invalid("copying into \(path) failed: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }
 
-enum ArchivePath {
+package enum ArchivePath {
     /// "/etc/hostname" → ("/etc", "hostname"); "/" and relative paths are refused, as is a
     /// last component "." or ".." — exactly what `pattern` (docs/openapi.yaml) admits.
-    static let pattern = #"^/(.*/)?(?!\.\.?/*$)[^/]+/*$"#
+    package static let pattern = #"^/(.*/)?(?!\.\.?/*$)[^/]+/*$"#
 
-    static func split(_ path: String) throws -> (parent: String, name: String) {
-        guard path.hasPrefix("/") else { throw DaemonError.badRequest("the path in the container must be absolute: \(path)") }
+    package static func split(_ path: String) throws -> (parent: String, name: String) {
+        guard path.hasPrefix("/") else { throw EngineError.invalid("the path in the container must be absolute: \(path)") }
         let parts = path.split(separator: "/").map(String.init)
         guard let name = parts.last, name != "..", name != "." else {
-            throw DaemonError.badRequest("cannot copy \(path): name a file or directory below /")
+            throw EngineError.invalid("cannot copy \(path): name a file or directory below /")
         }
         return ("/" + parts.dropLast().joined(separator: "/"), name)
     }
 }
 
-enum TopParser {
-    static func parse(_ text: String) -> TopResult {
+package enum TopParser {
+    package static func parse(_ text: String) -> TopResult {
         let table = ProcessTable.parse(text)
         let (titles, processes) = (table.titles, table.rows)
         // Kernel threads (kthreadd, pid 2, and its children) are the guest kernel's own.
@@ -109,9 +109,9 @@ enum TopParser {
     }
 }
 
-enum MeminfoParser {
+package enum MeminfoParser {
     /// (MemTotal, MemAvailable) in bytes.
-    static func parse(_ text: String) -> (UInt64, UInt64) {
+    package static func parse(_ text: String) -> (UInt64, UInt64) {
         var total: UInt64 = 0, available: UInt64 = 0
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")

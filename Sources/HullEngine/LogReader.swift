@@ -1,26 +1,28 @@
 import Foundation
-import HullAPI
+import HullModel
 
 /// What a client asked of `GET …/logs`.
-struct LogQuery: Sendable {
-    var follow = false
+package struct LogQuery: Sendable {
+    package var follow = false
     /// Only the last N lines (Docker's --tail); nil is all.
-    var tail: Int?
-    var timestamps = false
-    var stdout = true
-    var stderr = true
+    package var tail: Int?
+    package var timestamps = false
+    package var stdout = true
+    package var stderr = true
+
+    package init() {}
 }
 
 /// Reads a `LogFile`'s generations oldest first and, when following, waits for more until
 /// the log finishes. Yields Docker-style output frames.
-struct LogReader: Sendable {
-    let log: LogFile
-    let query: LogQuery
+package struct LogReader: Sendable {
+    package let log: LogFile
+    package let query: LogQuery
 
     /// The stream of frames. The starting point is fixed before this returns: with `tail`,
     /// everything already logged is read now, so output logged after the call (say, the
     /// answer to stdin a client sends once the response began) is never taken for history.
-    func frames() -> AsyncStream<OutputFrame> {
+    package func frames() -> AsyncStream<OutputFrame> {
         let (stream, continuation) = AsyncStream.makeStream(of: OutputFrame.self, bufferingPolicy: .bufferingOldest(64))
         var cursor = Cursor(log: log)
         let history = query.tail.map { LogReader.lastLines(cursor.readToEnd(), count: $0) } ?? []
@@ -63,7 +65,7 @@ struct LogReader: Sendable {
     }
 
     /// Each line prefixed with its RFC 3339 time, as `docker logs --timestamps` does.
-    static func stamp(_ payload: [UInt8], date: Date) -> [UInt8] {
+    package static func stamp(_ payload: [UInt8], date: Date) -> [UInt8] {
         let prefix = Array((Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date) + " ").utf8)
         var out: [UInt8] = []
         var atLineStart = true
@@ -76,7 +78,7 @@ struct LogReader: Sendable {
     }
 
     /// The records holding the last `count` lines, the first one cut at a line start.
-    static func lastLines(_ records: [LogRecord], count: Int) -> [LogRecord] {
+    package static func lastLines(_ records: [LogRecord], count: Int) -> [LogRecord] {
         guard count >= 0 else { return records }
         if count == 0 { return [] }
         var lines = 0
@@ -101,7 +103,7 @@ struct LogReader: Sendable {
     }
 
     /// A reading position in a log's generations (files rotated by size), oldest first.
-    struct Cursor: Sendable {
+    package struct Cursor: Sendable {
         let log: LogFile
         private var generation: Int?
         private var handle: FileHandle?

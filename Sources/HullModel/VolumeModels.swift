@@ -3,7 +3,7 @@ import Foundation
 /// Wire types of volumes and mounts (docs/openapi.yaml, "Volumes").
 
 /// One entry of a create request's `mounts`: `-v` / `--mount`, Docker's three kinds.
-public struct MountRequest: Codable, Sendable, Equatable {
+public struct MountSpec: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// A host directory or file (`source`, absolute; it must exist).
         case bind
@@ -73,7 +73,7 @@ public struct VolumePruneResult: Codable, Sendable, Equatable {
 }
 
 /// `--ulimit NAME=SOFT[:HARD]` (Docker's names: nofile, nproc, core, …; -1 is unlimited).
-public struct UlimitRequest: Codable, Sendable, Equatable {
+public struct UlimitSpec: Codable, Sendable, Equatable {
     public var name: String
     public var soft: Int64
     public var hard: Int64

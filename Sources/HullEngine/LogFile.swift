@@ -7,10 +7,10 @@ import Synchronization
 /// the next one and deletes the one before the previous, so at most two files (bounded
 /// size) exist. Readers hold open descriptors, so a follower one generation behind still
 /// reads the file it is in even after it was deleted.
-final class LogFile: Sendable {
-    let directory: URL
-    let name: String
-    let maxFileBytes: Int
+package final class LogFile: Sendable {
+    package let directory: URL
+    package let name: String
+    package let maxFileBytes: Int
 
     private struct State {
         var generation: Int
@@ -25,7 +25,7 @@ final class LogFile: Sendable {
     }
     private let state: Mutex<State>
 
-    init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
+    package init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
         self.directory = directory
         self.name = name
         self.maxFileBytes = maxFileBytes
@@ -67,12 +67,12 @@ final class LogFile: Sendable {
     }
 
     /// Bytes of `stream` logged in this run: where a resumed agent sends again from.
-    func offset(of stream: UInt8) -> UInt64 {
+    package func offset(of stream: UInt8) -> UInt64 {
         state.withLock { $0.offsets[stream] ?? 0 }
     }
 
     /// The process starts (again): offsets count from zero, marked in the file.
-    func startRun() {
+    package func startRun() {
         state.withLock { s in
             s.finished = false
             s.offsets = [1: 0, 2: 0]
@@ -83,11 +83,11 @@ final class LogFile: Sendable {
         }
     }
 
-    static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
+    package static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
         directory.appendingPathComponent("\(name).\(generation).log")
     }
 
-    static func generations(in directory: URL, name: String) -> [Int] {
+    package static func generations(in directory: URL, name: String) -> [Int] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.compactMap { file -> Int? in
             guard file.hasPrefix(name + "."), file.hasSuffix(".log") else { return nil }
@@ -107,7 +107,7 @@ final class LogFile: Sendable {
     }
 
     /// Appends output; never blocks on readers.
-    func append(stream: UInt8, _ bytes: [UInt8]) {
+    package func append(stream: UInt8, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         let now = LogRecord.now()
         var offset = 0
@@ -142,7 +142,7 @@ final class LogFile: Sendable {
     }
 
     /// No more output will come (the process exited); followers finish.
-    func finish() {
+    package func finish() {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.finished = true
             s.version &+= 1
@@ -153,11 +153,11 @@ final class LogFile: Sendable {
     }
 
     /// The process runs again (`start` of an exited container): followers wait again.
-    func reopen() {
+    package func reopen() {
         state.withLock { $0.finished = false }
     }
 
-    func close() {
+    package func close() {
         finish()
         state.withLock { s in
             try? s.handle?.close()
@@ -165,12 +165,12 @@ final class LogFile: Sendable {
         }
     }
 
-    var isFinished: Bool { state.withLock { $0.finished } }
-    var currentGeneration: Int { state.withLock { $0.generation } }
-    var version: UInt64 { state.withLock { $0.version } }
+    package var isFinished: Bool { state.withLock { $0.finished } }
+    package var currentGeneration: Int { state.withLock { $0.generation } }
+    package var version: UInt64 { state.withLock { $0.version } }
 
     /// Returns once something was appended after `version`, or the log finished.
-    func waitForChange(after version: UInt64) async {
+    package func waitForChange(after version: UInt64) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
                 if s.version != version || s.finished { return true }
@@ -182,7 +182,7 @@ final class LogFile: Sendable {
     }
 
     /// Removes every generation (container removed).
-    func delete() {
+    package func delete() {
         close()
         for g in LogFile.generations(in: directory, name: name) {
             try? FileManager.default.removeItem(at: LogFile.url(directory, name, g))

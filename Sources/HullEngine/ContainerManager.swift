@@ -1,5 +1,5 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullImages
 import HullLibvirt
 import HullProtocol
@@ -10,40 +10,40 @@ import Synchronization
 /// Owns every container: their records in the state store, their guests while they run,
 /// their logs. Operations on one container run one at a time (`AsyncLock` per container);
 /// different containers never wait for each other.
-final class ContainerManager: Sendable {
-    let store: StateStore
-    let paths: HullPaths
-    let logger: Logger
+package final class ContainerManager: Sendable {
+    package let store: StateStore
+    package let paths: HullPaths
+    package let logger: Logger
     /// nil when libvirtd could not be reached at start: vm containers are refused then.
-    let libvirt: LibvirtConnection?
+    package let libvirt: LibvirtConnection?
 
-    let live = Mutex<[String: RunningContainer]>([:])
+    package let live = Mutex<[String: RunningContainer]>([:])
     private let locks = Mutex<[String: AsyncLock]>([:])
     private let logs = Mutex<[String: LogFile]>([:])
     private let exitWaiters = Mutex<[String: [CheckedContinuation<WaitResult, any Error>]]>([:])
     /// Reasons from libvirt events for domains that stopped, until the exit is recorded.
     private let domainEndings = Mutex<[String: String]>([:])
     /// Every exec by id, until its container is removed.
-    let execIndex = Mutex<[String: ExecSession]>([:])
+    package let execIndex = Mutex<[String: ExecSession]>([:])
     /// Clients following foreground containers (ContainerManager+Foreground.swift).
-    let followers = Mutex<[String: FollowerState]>([:])
+    package let followers = Mutex<[String: FollowerState]>([:])
     /// Exit results of removed containers, for late waiters.
-    let tombstones = Mutex(ExitTombstones())
+    package let tombstones = Mutex(ExitTombstones())
     /// Named volumes (ContainerManager+Volumes.swift).
-    let volumes: VolumeStore
+    package let volumes: VolumeStore
 
     /// The mode of a create request that names none (`hulld --default-isolation`).
-    let defaultIsolation: IsolationMode
+    package let defaultIsolation: IsolationMode
 
     /// Makes a mode's isolation driver: the real ones, or a fake in lifecycle unit tests.
-    typealias DriverMaker = @Sendable (IsolationMode, GuestConfig, HullPaths, Logger) async throws -> any IsolationDriver
-    let makeDriver: DriverMaker
+    package typealias DriverMaker = @Sendable (IsolationMode, GuestConfig, HullPaths, Logger) async throws -> any IsolationDriver
+    package let makeDriver: DriverMaker
 
-    static let realDrivers: DriverMaker = { mode, guest, paths, logger in
+    package static let realDrivers: DriverMaker = { mode, guest, paths, logger in
         try await IsolationDrivers.make(mode, guest: guest, paths: paths, logger: logger, persistent: true)
     }
 
-    init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection?, logger: Logger,
+    package init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection?, logger: Logger,
          defaultIsolation: IsolationMode = .defaultMode, makeDriver: @escaping DriverMaker = ContainerManager.realDrivers) {
         self.store = store
         self.paths = paths
@@ -54,48 +54,47 @@ final class ContainerManager: Sendable {
         volumes = VolumeStore(root: paths.volumes)
     }
 
-    /// The request's isolation mode, or hulld's default; refused when a flag of the
-    /// request cannot be honoured by it, or when its runtime is not installed.
-    func isolation(for request: CreateContainerRequest) throws -> IsolationMode {
+    /// The spec's isolation mode, or hulld's default; refused when a flag of the
+    /// spec cannot be honoured by it, or when its runtime is not installed.
+    package func isolation(for spec: ContainerSpec) throws -> IsolationMode {
         let mode: IsolationMode
         do {
-            mode = try request.isolation.map { try IsolationMode.parse($0, source: "isolation") } ?? defaultIsolation
-            try ModeSpecificFlag.check(RequestMapping.modeSpecificFlags(of: request), for: mode)
-            try RequestMapping.limits(of: request).check(for: mode, host: .capable)
+            mode = try spec.isolation.map { try IsolationMode.parse($0, source: "isolation") } ?? defaultIsolation
+            try ModeSpecificFlag.check(SpecMapping.modeSpecificFlags(of: spec), for: mode)
+            try SpecMapping.limits(of: spec).check(for: mode, host: .capable)
         } catch {
             // A request that contradicts itself (isolation process with accel) is a 400,
             // as the document's schema says; one that meets this hulld's default mode or
             // this host's missing runtime conflicts with the server's state: 409.
-            if request.isolation != nil { throw DaemonError.badRequest("\(error)") }
-            throw DaemonError.conflict("\(error) (hulld's default isolation is \(defaultIsolation.rawValue): ask for isolation vm)")
+            if spec.isolation != nil { throw EngineError.invalid("\(error)") }
+            throw EngineError.conflict("\(error) (hulld's default isolation is \(defaultIsolation.rawValue): ask for isolation vm)")
         }
         if let missing = IsolationDrivers.available(paths: paths).first(where: { $0.mode == mode })?.missing {
-            throw DaemonError.conflict("--isolation \(mode.rawValue) is not available on this host: \(missing)")
+            throw EngineError.conflict("--isolation \(mode.rawValue) is not available on this host: \(missing)")
         }
         if mode == .vm, libvirt == nil {
-            throw DaemonError.conflict("--isolation vm is not available: hulld could not reach libvirtd when it started (start libvirtd — scripts/setup.sh does — then restart hulld)")
+            throw EngineError.conflict("--isolation vm is not available: hulld could not reach libvirtd when it started (start libvirtd — scripts/setup.sh does — then restart hulld)")
         }
         // What this host lacks (swap accounting, loop devices) conflicts with its state: 409.
         do {
-            try RequestMapping.limits(of: request).check(for: mode, host: .current())
+            try SpecMapping.limits(of: spec).check(for: mode, host: .current())
         } catch {
-            throw DaemonError.conflict("\(error)")
+            throw EngineError.conflict("\(error)")
         }
         return mode
     }
 
     // MARK: Lookup
 
-    func record(_ reference: String) throws -> ContainerRecord {
-        guard let record = try store.find(reference) else { throw DaemonError.noSuchContainer(reference) }
+    package func record(_ reference: String) throws -> ContainerRecord {
+        guard let record = try store.find(reference) else { throw EngineError.noSuchContainer(reference) }
         return record
     }
 
-    func list(all: Bool, isolation: IsolationMode? = nil) throws -> [ContainerInfo] {
+    package func list(all: Bool, isolation: IsolationMode? = nil) throws -> [ContainerRecord] {
         try store.all()
             .filter { all || $0.state == .running || $0.state == .starting || $0.state == .stopping }
             .filter { isolation == nil || $0.isolation == isolation?.rawValue }
-            .map(\.info)
     }
 
     private func lock(_ id: String) -> AsyncLock {
@@ -107,11 +106,11 @@ final class ContainerManager: Sendable {
         }
     }
 
-    func containerDirectory(_ id: String) -> URL {
+    package func containerDirectory(_ id: String) -> URL {
         paths.home.appendingPathComponent("containers/\(id)")
     }
 
-    func mainLog(_ id: String) throws -> LogFile {
+    package func mainLog(_ id: String) throws -> LogFile {
         try logs.withLock { l in
             if let log = l[id] { return log }
             let log = try LogFile(directory: containerDirectory(id), name: "main")
@@ -122,44 +121,44 @@ final class ContainerManager: Sendable {
 
     // MARK: Create
 
-    func create(_ request: CreateContainerRequest) throws -> CreatedContainer {
-        let options = try RequestMapping.options(for: request, paths: paths)
+    package func create(_ spec: ContainerSpec) throws -> ContainerRecord {
+        let options = try SpecMapping.options(for: spec, paths: paths)
         let id = ContainerID.generate()
-        let name = request.name ?? id.short
+        let name = spec.name ?? id.short
         if try store.nameTaken(name) {
-            throw DaemonError.conflict("the name \"\(name)\" is already in use by another container: remove it or choose another --name")
+            throw EngineError.conflict("the name \"\(name)\" is already in use by another container: remove it or choose another --name")
         }
         // The image must exist now, not at start (Docker: create fails on a missing image).
         var imageDigest: String?
-        if case .image(let reference) = options.rootfs, request.rootfs == nil {
+        if case .image(let reference) = options.rootfs, spec.rootfs == nil {
             do {
                 imageDigest = try ImageStore(home: paths.home).resolve(reference).manifestDigest.string
             } catch {
-                throw DaemonError.notFound("\(error)")
+                throw EngineError.notFound("\(error)")
             }
         }
-        let mode = try isolation(for: request)
-        try prepareMounts(of: request)
+        let mode = try isolation(for: spec)
+        try prepareMounts(of: spec)
         let record = ContainerRecord(
-            id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
+            id: id.full, name: name, image: spec.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
             domain: mode == .vm ? GuestVM.domainName(for: name) : "", isolation: mode.rawValue,
-            request: request, mainStream: nil, imageDigest: imageDigest)
+            spec: spec, mainStream: nil, imageDigest: imageDigest)
         try store.insert(record)
         _ = try mainLog(id.full)
-        logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(request.image)"])
-        return CreatedContainer(id: id.full, name: name)
+        logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(spec.image)"])
+        return record
     }
 
     // MARK: Start
 
-    func start(_ reference: String) async throws {
+    package func start(_ reference: String) async throws {
         let id = try record(reference).id
         try await lock(id).run {
             var record = try self.record(id)
             switch record.state {
-            case .running, .starting, .stopping: throw DaemonError.conflict("container \(record.name) is already running")
-            case .removing: throw DaemonError.conflict("container \(record.name) is being removed")
+            case .running, .starting, .stopping: throw EngineError.conflict("container \(record.name) is already running")
+            case .removing: throw EngineError.conflict("container \(record.name) is being removed")
             case .created, .exited: break
             }
             record.state = .starting
@@ -179,15 +178,15 @@ final class ContainerManager: Sendable {
                 try? self.store.save(record)
                 (try? self.mainLog(id))?.finish()   // followers attached before the start end
                 self.wakeWaiters(record)
-                throw DaemonError.failed("\(error)")
+                throw EngineError.failed("\(error)")
             }
         }
         endIfAbandoned(id)
     }
 
     private func boot(_ record: inout ContainerRecord) async throws {
-        try checkBindSources(record.request)   // a bind source deleted since the create
-        var options = try RequestMapping.options(for: record.request, paths: paths)
+        try checkBindSources(record.spec)   // a bind source deleted since the create
+        var options = try SpecMapping.options(for: record.spec, paths: paths)
         options.name = record.name
         if let digest = record.imageDigest, case .image = options.rootfs { options.rootfs = .image(digest) }
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
@@ -202,7 +201,7 @@ final class ContainerManager: Sendable {
                               driver: driver, in: directory, paths: paths)
         let log = try mainLog(record.id)
         log.startRun()
-        let pipes = try ProcessPipes(openStdin: record.request.openStdin, log: log)
+        let pipes = try ProcessPipes(openStdin: record.spec.process.openStdin, log: log)
         let sandbox: any Sandbox
         let process: any ContainerProcess
         do {
@@ -231,7 +230,7 @@ final class ContainerManager: Sendable {
 
     /// Waits for the main process to end (or the sandbox to die), then records the exit and
     /// deletes the sandbox (the guest stopped; the runtime container deleted).
-    func watchExit(id: String, running: RunningContainer) async {
+    package func watchExit(id: String, running: RunningContainer) async {
         var code: Int32
         var reason: String?
         var oomKilled = false
@@ -271,7 +270,7 @@ final class ContainerManager: Sendable {
         // this and the removal (`hull run` waits once the log ended) must not hear of the
         // exit before its files are gone (wait answers `exited` at once).
         let stored = try? store.update(id: id) { record -> ContainerRecord in
-            record.state = record.state == .removing || record.request.autoRemove ? .removing : .exited
+            record.state = record.state == .removing || record.spec.autoRemove ? .removing : .exited
             record.exitCode = code
             record.exitReason = reason
             record.oomKilled = oomKilled
@@ -286,7 +285,7 @@ final class ContainerManager: Sendable {
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
         // Removed before waiters hear of the exit: once `hull run --rm` returns, nothing is
         // left (waiters that come later find the result in `tombstones`).
-        if record.request.autoRemove {
+        if record.spec.autoRemove {
             do {
                 try await remove(id, force: false)
             } catch {
@@ -296,17 +295,17 @@ final class ContainerManager: Sendable {
         wakeWaiters(record)
     }
 
-    func wakeWaiters(_ record: ContainerRecord) {
+    package func wakeWaiters(_ record: ContainerRecord) {
         let waiters = exitWaiters.withLock { $0.removeValue(forKey: record.id) } ?? []
         for w in waiters { w.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason)) }
     }
 
     // MARK: Wait
 
-    func wait(_ reference: String) async throws -> WaitResult {
+    package func wait(_ reference: String) async throws -> WaitResult {
         guard let id = try store.find(reference)?.id else {
             if let result = tombstones.withLock({ $0.result(for: reference) }) { return result }
-            throw DaemonError.noSuchContainer(reference)
+            throw EngineError.noSuchContainer(reference)
         }
         return try await withCheckedThrowingContinuation { c in
             exitWaiters.withLock { w in
@@ -315,7 +314,7 @@ final class ContainerManager: Sendable {
                     if let result = tombstones.withLock({ $0.result(for: id) }) {
                         c.resume(returning: result)
                     } else {
-                        c.resume(throwing: DaemonError.noSuchContainer(reference))
+                        c.resume(throwing: EngineError.noSuchContainer(reference))
                     }
                     return
                 }
@@ -330,10 +329,10 @@ final class ContainerManager: Sendable {
 
     // MARK: Stop, kill, restart
 
-    func stop(_ reference: String, timeout: Double?) async throws {
+    package func stop(_ reference: String, timeout: Double?) async throws {
         let record = try record(reference)
         guard let running = live.withLock({ $0[record.id] }) else { return }  // Docker: stopping a stopped container is fine
-        let grace = timeout ?? record.request.stopTimeout ?? 10
+        let grace = timeout ?? record.spec.stopTimeout ?? 10
         try await lock(record.id).run {
             // Checked and set in one transaction: the exit watcher does not take this lock,
             // and an exit it records between a read and a save here would be overwritten.
@@ -357,19 +356,19 @@ final class ContainerManager: Sendable {
         }
     }
 
-    func kill(_ reference: String, signal: Int32) async throws {
+    package func kill(_ reference: String, signal: Int32) async throws {
         let record = try record(reference)
         guard let running = live.withLock({ $0[record.id] }) else {
-            throw DaemonError.conflict("container \(record.name) is not running")
+            throw EngineError.conflict("container \(record.name) is not running")
         }
         do {
             try await running.process.signal(signal)
         } catch {
-            throw DaemonError.failed("signalling the container failed: \(error)")
+            throw EngineError.failed("signalling the container failed: \(error)")
         }
     }
 
-    func restart(_ reference: String, timeout: Double?) async throws {
+    package func restart(_ reference: String, timeout: Double?) async throws {
         // Only a running container has an exit to wait for: restarting a created or exited
         // one starts it (waiting first hung forever; found by scripts/api-fuzz.sh).
         let id = try record(reference).id
@@ -382,11 +381,11 @@ final class ContainerManager: Sendable {
 
     // MARK: Remove
 
-    func remove(_ reference: String, force: Bool) async throws {
+    package func remove(_ reference: String, force: Bool) async throws {
         let record = try record(reference)
         if live.withLock({ $0[record.id] }) != nil {
             guard force else {
-                throw DaemonError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
+                throw EngineError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
             }
             if let running = live.withLock({ $0[record.id] }) {
                 running.endReason.withLock { $0 = "removed with rm -f" }
@@ -406,9 +405,9 @@ final class ContainerManager: Sendable {
                 current.state = .removing
                 return current
             }
-            guard let changed else { throw DaemonError.noSuchContainer(reference) }
+            guard let changed else { throw EngineError.noSuchContainer(reference) }
             guard let current = changed else {
-                throw DaemonError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
+                throw EngineError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
             }
             try self.deleteFiles(of: current)
             self.dropExecs(of: current.id)
@@ -421,7 +420,7 @@ final class ContainerManager: Sendable {
         logger.info("removed", metadata: ["container": "\(record.id.prefix(12))"])
     }
 
-    func deleteFiles(of record: ContainerRecord) throws {
+    package func deleteFiles(of record: ContainerRecord) throws {
         logs.withLock { $0.removeValue(forKey: record.id) }?.delete()
         try? FileManager.default.removeItem(at: containerDirectory(record.id))
         let run = paths.runDirectory(id: String(record.id.prefix(12)))
@@ -431,7 +430,7 @@ final class ContainerManager: Sendable {
 
     // MARK: Logs and stdio
 
-    func logStream(_ reference: String, query: LogQuery) throws -> AsyncStream<OutputFrame> {
+    package func logStream(_ reference: String, query: LogQuery) throws -> AsyncStream<OutputFrame> {
         let record = try record(reference)
         let log = try mainLog(record.id)
         // A container that is not running has nothing more to say: follow ends at once.
@@ -441,22 +440,22 @@ final class ContainerManager: Sendable {
         return LogReader(log: log, query: query).frames()
     }
 
-    func running(_ reference: String) throws -> (ContainerRecord, RunningContainer) {
+    package func running(_ reference: String) throws -> (ContainerRecord, RunningContainer) {
         let record = try record(reference)
         guard let running = live.withLock({ $0[record.id] }) else {
-            throw DaemonError.conflict("container \(record.name) is not running")
+            throw EngineError.conflict("container \(record.name) is not running")
         }
         return (record, running)
     }
 
-    func resize(_ reference: String, rows: UInt16, columns: UInt16) async throws {
+    package func resize(_ reference: String, rows: UInt16, columns: UInt16) async throws {
         let (_, running) = try running(reference)
         try await running.process.resize(WindowSize(rows: rows, columns: columns))
     }
 
     // MARK: libvirt events
 
-    func domainEvent(_ domain: String, _ event: DomainLifecycleEvent) {
+    package func domainEvent(_ domain: String, _ event: DomainLifecycleEvent) {
         logger.debug("libvirt event", metadata: ["domain": "\(domain)", "event": "\(event)"])
         guard case .stopped(let reason) = event else { return }
         domainEndings.withLock { $0[domain] = reason }
@@ -472,7 +471,7 @@ final class ContainerManager: Sendable {
     /// Brings the store in line with what libvirt runs after hulld (re)starts: guests
     /// still running are taken over (ContainerManager+Reattach.swift), the others marked
     /// exited with the reason; unfinished removals are finished.
-    func reconcile() async {
+    package func reconcile() async {
         guard let records = try? store.all() else { return }
         await withTaskGroup(of: Void.self) { group in
             for record in records {
@@ -489,7 +488,7 @@ final class ContainerManager: Sendable {
         }
     }
 
-    func markExited(_ record: ContainerRecord, code: Int32, reason: String?) {
+    package func markExited(_ record: ContainerRecord, code: Int32, reason: String?) {
         var record = record
         record.state = .exited
         record.finishedAt = Date()
@@ -505,7 +504,7 @@ final class ContainerManager: Sendable {
 extension ContainerManager {
     /// hulld exits: stop the containers that would not survive it (runc/runsc), and with
     /// `--stop-containers-on-exit` every other one too.
-    func stopAll(evenThoseThatOutliveHulld: Bool) async {
+    package func stopAll(evenThoseThatOutliveHulld: Bool) async {
         let ids = live.withLock { l in
             l.filter { evenThoseThatOutliveHulld || !$0.value.outlivesHull }.map(\.key)
         }

@@ -1,5 +1,5 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullImages
 import Synchronization
 
@@ -7,8 +7,8 @@ import Synchronization
 /// see (Docker's layout), `volume.json` when it was made. Folders above `_data` are
 /// root's only (0700, docs/security.md); `_data` itself is 0755 like Docker's, and its
 /// contents keep whatever owners and modes containers give them.
-final class VolumeStore: Sendable {
-    let root: URL
+package final class VolumeStore: Sendable {
+    package let root: URL
     /// Creations and removals one at a time (two first uses of one name make it once).
     private let lock = Mutex(())
 
@@ -17,21 +17,21 @@ final class VolumeStore: Sendable {
         var createdAt: Date
     }
 
-    init(root: URL) {
+    package init(root: URL) {
         self.root = root
     }
 
-    func dataPath(_ name: String) -> URL {
+    package func dataPath(_ name: String) -> URL {
         root.appendingPathComponent(name).appendingPathComponent("_data")
     }
 
     /// The volume, made now when it does not exist (`created` says which).
     @discardableResult
-    func ensure(_ name: String) throws -> (createdAt: Date, created: Bool) {
+    package func ensure(_ name: String) throws -> (createdAt: Date, created: Bool) {
         do {
             try InputCheck.volumeName(name)
         } catch {
-            throw DaemonError.badRequest(error.description)
+            throw EngineError.invalid(error.description)
         }
         return try lock.withLock { _ in
             if let existing = metadata(name) { return (existing.createdAt, false) }
@@ -50,7 +50,7 @@ final class VolumeStore: Sendable {
     }
 
     /// When the volume was made, or nil when there is none of that name.
-    func createdAt(_ name: String) -> Date? { metadata(name)?.createdAt }
+    package func createdAt(_ name: String) -> Date? { metadata(name)?.createdAt }
 
     private func metadata(_ name: String) -> Metadata? {
         guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(name).appendingPathComponent("volume.json").path) else {
@@ -62,16 +62,16 @@ final class VolumeStore: Sendable {
     }
 
     /// Every volume's name, sorted.
-    func names() -> [String] {
+    package func names() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         return entries.filter { metadata($0) != nil }.sorted()
     }
 
     /// Deletes the volume and its data; returns the bytes it held.
     @discardableResult
-    func delete(_ name: String) throws -> Int64 {
+    package func delete(_ name: String) throws -> Int64 {
         try lock.withLock { _ in
-            guard metadata(name) != nil else { throw DaemonError.notFound("no such volume: \(name)") }
+            guard metadata(name) != nil else { throw EngineError.notFound("no such volume: \(name)") }
             let folder = root.appendingPathComponent(name)
             let bytes = FolderSize.bytes(dataPath(name))
             try FileManager.default.removeItem(at: folder)
@@ -81,8 +81,8 @@ final class VolumeStore: Sendable {
 }
 
 /// Bytes of the regular files under a folder (symbolic links not followed).
-enum FolderSize {
-    static func bytes(_ url: URL) -> Int64 {
+package enum FolderSize {
+    package static func bytes(_ url: URL) -> Int64 {
         guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
                                                           options: [], errorHandler: { _, _ in true }) else { return 0 }
         var total: Int64 = 0

@@ -1,9 +1,9 @@
-import HullAPI
+import HullModel
 import Synchronization
 
 /// The progress lines of one transfer, for every client that follows it: a client that
 /// joins late first gets what was said so far, then the rest as it comes.
-final class ProgressBroadcast: Sendable {
+package final class ProgressBroadcast: Sendable {
     private struct State {
         var history: [ProgressMessage] = []
         var followers: [Int: AsyncStream<ProgressMessage>.Continuation] = [:]
@@ -12,10 +12,10 @@ final class ProgressBroadcast: Sendable {
     }
 
     /// Lines kept for late joiners; byte counts are dropped first when there are more.
-    static let historyLimit = 2048
+    package static let historyLimit = 2048
     private let state = Mutex(State())
 
-    func send(_ message: ProgressMessage) {
+    package func send(_ message: ProgressMessage) {
         let followers = state.withLock { s -> [AsyncStream<ProgressMessage>.Continuation] in
             guard !s.finished else { return [] }
             s.history.append(message)
@@ -32,7 +32,7 @@ final class ProgressBroadcast: Sendable {
         for follower in followers { follower.yield(message) }
     }
 
-    func finish() {
+    package func finish() {
         let followers = state.withLock { s -> [AsyncStream<ProgressMessage>.Continuation] in
             s.finished = true
             defer { s.followers = [:] }
@@ -42,7 +42,7 @@ final class ProgressBroadcast: Sendable {
     }
 
     /// Everything so far, then what follows until `finish`.
-    func follow() -> AsyncStream<ProgressMessage> {
+    package func follow() -> AsyncStream<ProgressMessage> {
         let (stream, continuation) = AsyncStream.makeStream(of: ProgressMessage.self, bufferingPolicy: .bufferingNewest(Self.historyLimit))
         let key = state.withLock { s -> Int? in
             for message in s.history { continuation.yield(message) }
@@ -66,13 +66,13 @@ final class ProgressBroadcast: Sendable {
 /// At most one transfer per key at a time: asking for one that runs joins it (two
 /// `hull pull busybox` at once make one download). The transfer runs to its end even
 /// when every client went away, so a retry finds the blobs in the store.
-final class TransferCoalescer: Sendable {
+package final class TransferCoalescer: Sendable {
     private let running = Mutex<[String: ProgressBroadcast]>([:])
 
     /// The progress of the transfer `key` names, started with `work` unless one runs.
     /// `work` reports through the broadcast it is given and finishes it with an `error`
     /// or `result` line.
-    func follow(_ key: String, work: @escaping @Sendable (ProgressBroadcast) async -> Void) -> AsyncStream<ProgressMessage> {
+    package func follow(_ key: String, work: @escaping @Sendable (ProgressBroadcast) async -> Void) -> AsyncStream<ProgressMessage> {
         let (broadcast, started) = running.withLock { r -> (ProgressBroadcast, Bool) in
             if let existing = r[key] { return (existing, false) }
             let fresh = ProgressBroadcast()
@@ -92,5 +92,5 @@ final class TransferCoalescer: Sendable {
         return stream
     }
 
-    var count: Int { running.withLock { $0.count } }
+    package var count: Int { running.withLock { $0.count } }
 }

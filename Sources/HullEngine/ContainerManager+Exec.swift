@@ -1,13 +1,13 @@
 import Foundation
-import HullAPI
+import HullModel
 import HullProtocol
 import HullRuntime
 
 /// `exec`: more processes in a running container (Sandbox.exec, every mode), each with its own stdio, TTY,
 /// log and exit code.
 extension ContainerManager {
-    func exec(_ reference: String, _ request: ExecRequest) async throws -> ExecCreated {
-        guard !request.command.isEmpty else { throw DaemonError.badRequest("exec needs a command") }
+    package func exec(_ reference: String, _ request: ExecSpec) async throws -> String {
+        guard !request.command.isEmpty else { throw EngineError.invalid("exec needs a command") }
         let (record, running) = try running(reference)
         let execID = ContainerID.generate().full
         let log = try LogFile(directory: containerDirectory(record.id).appendingPathComponent("exec"), name: execID)
@@ -39,38 +39,45 @@ extension ContainerManager {
             log.finish()
             session.finished(code == 125 ? 126 : code)
         }
-        return ExecCreated(execID: execID)
+        return execID
     }
 
-    func execSession(_ id: String) throws -> ExecSession {
-        guard let session = execIndex.withLock({ $0[id] }) else { throw DaemonError.notFound("no such exec: \(id)") }
+    package func execSession(_ id: String) throws -> ExecSession {
+        guard let session = execIndex.withLock({ $0[id] }) else { throw EngineError.notFound("no such exec: \(id)") }
         return session
     }
 
-    func execInfo(_ id: String) throws -> ExecInfo {
+    /// The exec's output, followed until it ends.
+    package func execOutput(_ id: String) throws -> AsyncStream<OutputFrame> {
+        var query = LogQuery()
+        query.follow = true
+        return LogReader(log: try execSession(id).log, query: query).frames()
+    }
+
+    package func execInfo(_ id: String) throws -> ExecInfo {
         let s = try execSession(id)
         let code = s.exit.withLock { $0 }
         return ExecInfo(execID: s.id, containerID: s.containerID, command: s.command, running: code == nil, exitCode: code)
     }
 
-    func execSignal(_ id: String, signal: Int32) async throws {
+    package func execSignal(_ id: String, signal: Int32) async throws {
         let s = try execSession(id)
         guard let process = s.process.withLock({ $0 }), s.exit.withLock({ $0 }) == nil else {
-            throw DaemonError.conflict("exec \(id) is not running")
+            throw EngineError.conflict("exec \(id) is not running")
         }
         try await process.signal(signal)
     }
 
-    func execResize(_ id: String, rows: UInt16, columns: UInt16) async throws {
+    package func execResize(_ id: String, rows: UInt16, columns: UInt16) async throws {
         let s = try execSession(id)
         guard let process = s.process.withLock({ $0 }), s.exit.withLock({ $0 }) == nil else {
-            throw DaemonError.conflict("exec \(id) is not running")
+            throw EngineError.conflict("exec \(id) is not running")
         }
         try await process.resize(WindowSize(rows: rows, columns: columns))
     }
 
     /// Forgets the execs of a removed container.
-    func dropExecs(of containerID: String) {
+    package func dropExecs(of containerID: String) {
         execIndex.withLock { index in
             for (id, s) in index where s.containerID == containerID { index.removeValue(forKey: id) }
         }

@@ -1,48 +1,42 @@
 import Foundation
 import GRDB
-import HullAPI
+import HullModel
 
 /// One container as hulld keeps it (table `container`).
-struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "container"
+package struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "container"
 
-    var id: String
-    var name: String
-    var image: String
-    var state: ContainerState
-    var createdAt: Date
-    var startedAt: Date?
-    var finishedAt: Date?
-    var exitCode: Int32?
-    var exitReason: String?
-    var domain: String
-    var isolation: String
-    /// The create request, as JSON: everything needed to start (again) the same container.
-    var request: CreateContainerRequest
+    package var id: String
+    package var name: String
+    package var image: String
+    package var state: ContainerState
+    package var createdAt: Date
+    package var startedAt: Date?
+    package var finishedAt: Date?
+    package var exitCode: Int32?
+    package var exitReason: String?
+    package var domain: String
+    package var isolation: String
+    /// What the container was created with (migration v4; before, the wire type
+    /// CreateContainerRequest was stored as `request`): everything needed to start it again.
+    package var spec: ContainerSpec
     /// The agent stream of the main process while it runs.
-    var mainStream: Int64?
+    package var mainStream: Int64?
     /// The manifest digest the image resolved to at create: a start runs that image even
     /// when its tag has moved since (as Docker does), and `image rm` names this container.
     /// nil for `--rootfs` and for records of hulld before it kept this (migration v2).
-    var imageDigest: String? = nil
+    package var imageDigest: String? = nil
     /// The last run ended with an OOM kill in the container (migration v3).
-    var oomKilled: Bool = false
-
-    var info: ContainerInfo {
-        ContainerInfo(id: id, name: name, image: image, command: request.command, state: state,
-                      createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode,
-                      exitReason: exitReason, oomKilled: oomKilled, domain: domain, isolation: isolation, tty: request.tty,
-                      openStdin: request.openStdin, request: request)
-    }
+    package var oomKilled: Bool = false
 }
 
 /// hulld's state: SQLite through GRDB, with migrations. Every lifecycle transition is
 /// written here before hulld acts on it, so a crash at any point leaves a state the next
 /// start reconciles (ContainerManager.reconcile).
-final class StateStore: Sendable {
+package final class StateStore: Sendable {
     private let db: DatabaseQueue
 
-    init(path: String) throws {
+    package init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
         // Every create request (environment included) is stored here: root's alone, and
@@ -56,12 +50,12 @@ final class StateStore: Sendable {
     }
 
     /// In memory, for unit tests of pure logic.
-    init() throws {
+    package init() throws {
         db = try DatabaseQueue()
         try StateStore.migrator.migrate(db)
     }
 
-    static var migrator: DatabaseMigrator {
+    package static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: containers") { db in
             try db.create(table: "container") { t in
@@ -88,21 +82,34 @@ final class StateStore: Sendable {
                 t.add(column: "oomKilled", .boolean).notNull().defaults(to: false)
             }
         }
+        m.registerMigration("v4: spec") { db in
+            // The flat create body of Hull's API becomes the engine's ContainerSpec.
+            try db.alter(table: "container") { t in t.add(column: "spec", .jsonText) }
+            let rows = try Row.fetchAll(db, sql: "SELECT id, request FROM container")
+            for row in rows {
+                let id: String = row["id"]
+                let request: String = row["request"]
+                let spec = try StoredRequestV3.spec(fromJSON: Data(request.utf8))
+                let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+                try db.execute(sql: "UPDATE container SET spec = ? WHERE id = ?", arguments: [json, id])
+            }
+            try db.alter(table: "container") { t in t.drop(column: "request") }
+        }
         return m
     }
 
-    func insert(_ record: ContainerRecord) throws {
+    package func insert(_ record: ContainerRecord) throws {
         try db.write { try record.insert($0) }
     }
 
-    func save(_ record: ContainerRecord) throws {
+    package func save(_ record: ContainerRecord) throws {
         try db.write { try record.update($0) }
     }
 
     /// Reads, changes and writes one record in a single write transaction, so that no
     /// other writer (the exit watcher, a stop) can slip between the read and the write
     /// and have its change overwritten. nil when there is no such record.
-    func update<T>(id: String, _ change: (inout ContainerRecord) throws -> T) throws -> T? {
+    package func update<T>(id: String, _ change: (inout ContainerRecord) throws -> T) throws -> T? {
         try db.write { db in
             guard var record = try ContainerRecord.fetchOne(db, key: id) else { return nil }
             let before = record
@@ -112,16 +119,16 @@ final class StateStore: Sendable {
         }
     }
 
-    func delete(id: String) throws {
+    package func delete(id: String) throws {
         _ = try db.write { try ContainerRecord.deleteOne($0, key: id) }
     }
 
-    func all() throws -> [ContainerRecord] {
+    package func all() throws -> [ContainerRecord] {
         try db.read { try ContainerRecord.order(Column("createdAt")).fetchAll($0) }
     }
 
     /// By full id, unique id prefix or name (Docker's rule).
-    func find(_ reference: String) throws -> ContainerRecord? {
+    package func find(_ reference: String) throws -> ContainerRecord? {
         try db.read { db in
             if let exact = try ContainerRecord.fetchOne(db, key: reference) { return exact }
             if let named = try ContainerRecord.filter(Column("name") == reference).fetchOne(db) { return named }
@@ -131,7 +138,7 @@ final class StateStore: Sendable {
         }
     }
 
-    func nameTaken(_ name: String) throws -> Bool {
+    package func nameTaken(_ name: String) throws -> Bool {
         try db.read { try ContainerRecord.filter(Column("name") == name).fetchCount($0) > 0 }
     }
 }

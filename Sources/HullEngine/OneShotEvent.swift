@@ -2,7 +2,7 @@ import Synchronization
 
 /// Something that happens once (a container left `live`), awaited with a deadline
 /// instead of polled.
-final class OneShotEvent: Sendable {
+package final class OneShotEvent: Sendable {
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -11,9 +11,9 @@ final class OneShotEvent: Sendable {
 
     private let state = Mutex(State())
 
-    var fired: Bool { state.withLock { $0.fired } }
+    package var fired: Bool { state.withLock { $0.fired } }
 
-    func fire() {
+    package func fire() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.fired = true
             defer { s.waiters = [:] }
@@ -23,7 +23,7 @@ final class OneShotEvent: Sendable {
     }
 
     /// True when the event has happened by the end of `duration`.
-    func wait(for duration: Duration) async -> Bool {
+    package func wait(for duration: Duration) async -> Bool {
         if fired { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.waitFired(); return true }
