@@ -106,8 +106,7 @@ struct APIServer {
         }
         api.post("/v1/containers/:id/stdin") { request, context in
             await APIResponse.handle {
-                let (_, running) = try manager.running(try Path.id(context))
-                try await StdinUpload.copy(request, to: running.pipes, claim: running.claimStdin)
+                try await manager.sendStdin(try Path.id(context), request.body.map { Array($0.readableBytesView) })
                 return APIResponse.noContent
             }
         }
@@ -281,16 +280,3 @@ enum APIResponse {
     }
 }
 
-/// Streams a request body into a process's stdin, then closes it.
-enum StdinUpload {
-    static func copy(_ request: Request, to pipes: ProcessPipes, claim: () -> Bool) async throws {
-        guard pipes.stdinWriter != nil else {
-            throw EngineError.conflict("stdin is not open for this process (start it with -i)")
-        }
-        guard claim() else { throw EngineError.conflict("another client already sends this process's stdin") }
-        for try await buffer in request.body {
-            try await pipes.writeStdin(Array(buffer.readableBytesView))
-        }
-        pipes.closeStdin()
-    }
-}

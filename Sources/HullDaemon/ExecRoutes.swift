@@ -23,8 +23,7 @@ struct ExecRoutes {
         }
         api.post("/v1/exec/:id/stdin") { request, context in
             await APIResponse.handle {
-                let session = try manager.execSession(try Path.id(context))
-                try await StdinUpload.copy(request, to: session.pipes, claim: session.claimStdin)
+                try await manager.sendExecStdin(try Path.id(context), request.body.map { Array($0.readableBytesView) })
                 return APIResponse.noContent
             }
         }
@@ -44,8 +43,7 @@ struct ExecRoutes {
         }
         api.post("/v1/exec/:id/wait") { _, context in
             await APIResponse.handle {
-                let session = try manager.execSession(try Path.id(context))
-                return APIResponse.json(WaitResult(exitCode: await session.wait(), exitReason: nil))
+                APIResponse.json(WaitResult(exitCode: try await manager.execWait(try Path.id(context)), exitReason: nil))
             }
         }
     }

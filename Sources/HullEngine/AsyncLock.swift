@@ -20,7 +20,7 @@ actor AsyncLock {
         }
     }
 
-    package func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await acquire()
         do {
             let result = try await body()

@@ -42,7 +42,7 @@ extension ContainerManager {
         return execID
     }
 
-    package func execSession(_ id: String) throws -> ExecSession {
+    func execSession(_ id: String) throws -> ExecSession {
         guard let session = execIndex.withLock({ $0[id] }) else { throw EngineError.notFound("no such exec: \(id)") }
         return session
     }
@@ -52,6 +52,11 @@ extension ContainerManager {
         var query = LogQuery()
         query.follow = true
         return LogReader(log: try execSession(id).log, query: query).frames()
+    }
+
+    /// The exec's exit code, once it ended.
+    package func execWait(_ id: String) async throws -> Int32 {
+        try await execSession(id).wait()
     }
 
     package func execInfo(_ id: String) throws -> ExecInfo {
@@ -77,7 +82,7 @@ extension ContainerManager {
     }
 
     /// Forgets the execs of a removed container.
-    package func dropExecs(of containerID: String) {
+    func dropExecs(of containerID: String) {
         execIndex.withLock { index in
             for (id, s) in index where s.containerID == containerID { index.removeValue(forKey: id) }
         }

@@ -6,11 +6,11 @@ import Synchronization
 /// -d) live as long as a client follows their output: when the last follower disconnects
 /// before the container exited, hulld kills it, and removes it when it was created with
 /// autoRemove — what libvirt's AUTODESTROY did for the CLI's own guests, in every mode.
-package struct FollowerState: Sendable {
-    package var count = 0
+struct FollowerState: Sendable {
+    var count = 0
     /// The last follower disconnected while the container was starting: it is killed as
     /// soon as its start completes.
-    package var abandoned = false
+    var abandoned = false
 }
 
 /// One follower of a foreground container. Ends once, by its stream finishing (the
@@ -19,7 +19,7 @@ package final class FollowLease: Sendable {
     private let ended = Mutex<Bool>(false)
     private let onEnd: @Sendable (_ disconnected: Bool) -> Void
 
-    package init(onEnd: @escaping @Sendable (_ disconnected: Bool) -> Void) {
+    init(onEnd: @escaping @Sendable (_ disconnected: Bool) -> Void) {
         self.onEnd = onEnd
     }
 
@@ -37,16 +37,16 @@ extension ContainerManager {
     /// is not a foreground one.
     package func followLease(_ id: String) -> FollowLease? {
         guard let record = try? store.find(id), record.spec.foreground else { return nil }
-        followers.withLock { f in
-            f[id, default: FollowerState()].count += 1
-            f[id]?.abandoned = false
+        let slot = slot(id)
+        slot.followers.withLock { f in
+            f.count += 1
+            f.abandoned = false
         }
         return FollowLease { [self] disconnected in
-            let abandoned = followers.withLock { f -> Bool in
-                guard var state = f[id] else { return false }
-                state.count -= 1
-                let nobody = state.count <= 0
-                if nobody { f.removeValue(forKey: id) } else { f[id] = state }
+            let abandoned = slot.followers.withLock { f -> Bool in
+                f.count -= 1
+                let nobody = f.count <= 0
+                if nobody { f = FollowerState() }
                 return nobody && disconnected
             }
             if abandoned { Task { await self.abandon(id) } }
@@ -54,15 +54,15 @@ extension ContainerManager {
     }
 
     /// The last follower of a foreground container went away before it exited.
-    package func abandon(_ id: String) async {
+    func abandon(_ id: String) async {
         guard let record = try? store.find(id) else { return }
         logger.info("foreground client went away", metadata: ["container": "\(id.prefix(12))", "state": "\(record.state.rawValue)"])
         switch record.state {
         case .starting:
             // start() looks at this once the sandbox is up.
-            followers.withLock { $0[id, default: FollowerState()].abandoned = true }
+            slot(id).followers.withLock { $0.abandoned = true }
         case .running, .stopping:
-            if let running = live.withLock({ $0[id] }) {
+            if let running = live(id) {
                 running.endReason.withLock { if $0 == nil { $0 = "killed: the foreground client that ran it went away" } }
             }
             try? await stop(id, timeout: 0)
@@ -74,10 +74,10 @@ extension ContainerManager {
     }
 
     /// After a start: a foreground container whose client left while it started is ended.
-    package func endIfAbandoned(_ id: String) {
-        let abandoned = followers.withLock { f -> Bool in
-            guard let state = f[id], state.abandoned, state.count == 0 else { return false }
-            f.removeValue(forKey: id)
+    func endIfAbandoned(_ id: String) {
+        let abandoned = slot(id).followers.withLock { f -> Bool in
+            guard f.abandoned, f.count == 0 else { return false }
+            f = FollowerState()
             return true
         }
         if abandoned { Task { await self.abandon(id) } }
@@ -87,17 +87,17 @@ extension ContainerManager {
 /// The exits of containers removed since hulld started (the latest `limit`), so that a
 /// client waiting on an autoRemove container still learns its exit status: `hull run --rm`
 /// asks after the output ended, possibly after the removal.
-package struct ExitTombstones: Sendable {
-    package static let limit = 1024
+struct ExitTombstones: Sendable {
+    static let limit = 1024
     private var results: [String: WaitResult] = [:]
     private var order: [String] = []
 
-    package mutating func add(_ id: String, _ result: WaitResult) {
+    mutating func add(_ id: String, _ result: WaitResult) {
         if results.updateValue(result, forKey: id) == nil { order.append(id) }
         if order.count > Self.limit {
             results.removeValue(forKey: order.removeFirst())
         }
     }
 
-    package func result(for id: String) -> WaitResult? { results[id] }
+    func result(for id: String) -> WaitResult? { results[id] }
 }

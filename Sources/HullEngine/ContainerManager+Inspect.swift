@@ -80,12 +80,12 @@ extension ContainerManager {
     }
 }
 
-package enum ArchivePath {
+enum ArchivePath {
     /// "/etc/hostname" → ("/etc", "hostname"); "/" and relative paths are refused, as is a
     /// last component "." or ".." — exactly what `pattern` (docs/openapi.yaml) admits.
-    package static let pattern = #"^/(.*/)?(?!\.\.?/*$)[^/]+/*$"#
+    static let pattern = #"^/(.*/)?(?!\.\.?/*$)[^/]+/*$"#
 
-    package static func split(_ path: String) throws -> (parent: String, name: String) {
+    static func split(_ path: String) throws -> (parent: String, name: String) {
         guard path.hasPrefix("/") else { throw EngineError.invalid("the path in the container must be absolute: \(path)") }
         let parts = path.split(separator: "/").map(String.init)
         guard let name = parts.last, name != "..", name != "." else {
@@ -95,7 +95,7 @@ package enum ArchivePath {
     }
 }
 
-package enum TopParser {
+enum TopParser {
     package static func parse(_ text: String) -> TopResult {
         let table = ProcessTable.parse(text)
         let (titles, processes) = (table.titles, table.rows)
@@ -109,7 +109,7 @@ package enum TopParser {
     }
 }
 
-package enum MeminfoParser {
+enum MeminfoParser {
     /// (MemTotal, MemAvailable) in bytes.
     package static func parse(_ text: String) -> (UInt64, UInt64) {
         var total: UInt64 = 0, available: UInt64 = 0

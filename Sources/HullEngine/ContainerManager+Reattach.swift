@@ -6,7 +6,7 @@ import HullRuntime
 /// hulld restarted (or was killed) while containers ran: take guests over again; end the
 /// containers of modes that do not outlive hulld (runc/runsc) and say why.
 extension ContainerManager {
-    package func reattach(_ record: ContainerRecord) async {
+    func reattach(_ record: ContainerRecord) async {
         let mode = IsolationMode(rawValue: record.isolation) ?? .vm
         let directory = paths.runDirectory(id: String(record.id.prefix(12)))
         guard mode != .vm || libvirt != nil else {
@@ -19,17 +19,17 @@ extension ContainerManager {
             let driver = try await makeDriver(mode, GuestConfig(), paths, logger)
             guard driver.outlivesHull else {
                 await driver.removeLeftovers(of: record.name, bundle: directory)
-                markExited(record, code: 137, reason: "hulld restarted: a container with --isolation \(mode.rawValue) ends with the hulld that ran it (hulld is its runtime's subreaper and holds its stdio)")
+                markExited(record.id, code: 137, reason: "hulld restarted: a container with --isolation \(mode.rawValue) ends with the hulld that ran it (hulld is its runtime's subreaper and holds its stdio)")
                 return
             }
         } catch {
-            markExited(record, code: 137, reason: "hulld restarted and cannot take over an --isolation \(mode.rawValue) container: \(error)")
+            markExited(record.id, code: 137, reason: "hulld restarted and cannot take over an --isolation \(mode.rawValue) container: \(error)")
             return
         }
         guard let libvirt else { return }
         let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
         guard active else {
-            markExited(record, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
+            markExited(record.id, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
             return
         }
         let vm: GuestVM
@@ -38,7 +38,7 @@ extension ContainerManager {
                                             libvirt: libvirt, logger: logger)
         } catch {
             try? libvirt.lookup(name: record.domain)?.destroy()
-            markExited(record, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+            markExited(record.id, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
             return
         }
         let processes = vm.hello.processes ?? []
@@ -50,12 +50,12 @@ extension ContainerManager {
         }
         guard let main, let state = processes.first(where: { $0.stream == main }) else {
             await vm.stop()
-            markExited(record, code: 137, reason: "the container's exit status was lost while hulld was down")
+            markExited(record.id, code: 137, reason: "the container's exit status was lost while hulld was down")
             return
         }
         if let exit = state.exit {
             await vm.stop()
-            markExited(record, code: exit.shellStatus, reason: nil)
+            markExited(record.id, code: exit.shellStatus, reason: nil)
             return
         }
         do {
@@ -68,15 +68,13 @@ extension ContainerManager {
             let spec = (try? OCIBundle.existing(in: directory, form: .disk))??.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
             let running = RunningContainer(sandbox: VMDriver.adopt(vm: vm, spec: spec, mainStream: main), process: process,
                                            mode: mode, outlivesHull: true, domain: record.domain, pipes: pipes)
-            live.withLock { $0[record.id] = running }
-            var current = record
-            current.state = .running
-            try? store.save(current)
+            slot(record.id).running.withLock { $0 = running }
+            _ = try? store.update(id: record.id) { $0.state = .running }
             logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
             Task { await self.watchExit(id: record.id, running: running) }
         } catch {
             vm.destroy()
-            markExited(record, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+            markExited(record.id, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
         }
     }
 

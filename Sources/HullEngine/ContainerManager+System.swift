@@ -45,14 +45,14 @@ extension ContainerManager {
     }
 
     /// A container's logs and run folder (bundle, overlay or copied tree).
-    package func containerBytes(_ record: ContainerRecord) -> Int64 {
+    func containerBytes(_ record: ContainerRecord) -> Int64 {
         FolderSize.bytes(containerDirectory(record.id)) + FolderSize.bytes(paths.runDirectory(id: String(record.id.prefix(12))))
     }
 
     /// Run folders no container record owns, no process uses and nobody touched for five
     /// minutes: what a `hull run` that died before hulld ran every container left behind
     /// (`hull bench`/`probe` make short-lived ones of their own: the age spares those).
-    package func orphanRunFolders() -> [URL] {
+    func orphanRunFolders() -> [URL] {
         let owned = Set(((try? store.all()) ?? []).map { String($0.id.prefix(12)) })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.runs.path)) ?? []
         let settled = Date().addingTimeInterval(-300)

@@ -7,7 +7,7 @@ import HullRuntime
 /// container, running or not, is not removed.
 extension ContainerManager {
     /// Checks a spec's mounts and makes the named volumes it uses.
-    package func prepareMounts(of spec: ContainerSpec) throws {
+    func prepareMounts(of spec: ContainerSpec) throws {
         do {
             try spec.checkConsistency()
         } catch {
@@ -19,7 +19,7 @@ extension ContainerManager {
         }
     }
 
-    package func checkBindSources(_ spec: ContainerSpec) throws {
+    func checkBindSources(_ spec: ContainerSpec) throws {
         for mount in spec.mounts where mount.type == .bind {
             let source = mount.source ?? ""
             guard FileManager.default.fileExists(atPath: source) else {
@@ -29,7 +29,7 @@ extension ContainerManager {
     }
 
     /// Names of the containers whose mounts use each volume.
-    package func volumeUsers() -> [String: [String]] {
+    func volumeUsers() -> [String: [String]] {
         var users: [String: [String]] = [:]
         for record in (try? store.all()) ?? [] {
             for mount in record.spec.mounts where mount.type == .volume {
@@ -40,7 +40,7 @@ extension ContainerManager {
     }
 
     /// A volume name from a path: the rule names follow, else 400.
-    package func checkVolumeName(_ name: String) throws {
+    func checkVolumeName(_ name: String) throws {
         do { try InputCheck.volumeName(name) } catch { throw EngineError.invalid(error.description) }
     }
 

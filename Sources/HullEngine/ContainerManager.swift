@@ -7,37 +7,32 @@ import HullRuntime
 import Logging
 import Synchronization
 
-/// Owns every container: their records in the state store, their guests while they run,
-/// their logs. Operations on one container run one at a time (`AsyncLock` per container);
-/// different containers never wait for each other.
+/// Owns every container: their records in the state store and, per container, one
+/// ContainerSlot (lock, log, sandbox while it runs, waiters, followers). Operations on one
+/// container run one at a time; different containers never wait for each other.
 package final class ContainerManager: Sendable {
-    package let store: StateStore
-    package let paths: HullPaths
-    package let logger: Logger
+    let store: StateStore
+    let paths: HullPaths
+    let logger: Logger
     /// nil when libvirtd could not be reached at start: vm containers are refused then.
-    package let libvirt: LibvirtConnection?
+    let libvirt: LibvirtConnection?
 
-    package let live = Mutex<[String: RunningContainer]>([:])
-    private let locks = Mutex<[String: AsyncLock]>([:])
-    private let logs = Mutex<[String: LogFile]>([:])
-    private let exitWaiters = Mutex<[String: [CheckedContinuation<WaitResult, any Error>]]>([:])
-    /// Reasons from libvirt events for domains that stopped, until the exit is recorded.
-    private let domainEndings = Mutex<[String: String]>([:])
-    /// Every exec by id, until its container is removed.
-    package let execIndex = Mutex<[String: ExecSession]>([:])
-    /// Clients following foreground containers (ContainerManager+Foreground.swift).
-    package let followers = Mutex<[String: FollowerState]>([:])
+    /// One per container id that something was done with since hulld started.
+    private let slots = Mutex<[String: ContainerSlot]>([:])
+    /// Every exec by id (its session lives in its container's RunningContainer), until
+    /// its container is removed: exec calls name only the exec.
+    let execIndex = Mutex<[String: ExecSession]>([:])
     /// Exit results of removed containers, for late waiters.
-    package let tombstones = Mutex(ExitTombstones())
+    let tombstones = Mutex(ExitTombstones())
     /// Named volumes (ContainerManager+Volumes.swift).
-    package let volumes: VolumeStore
+    let volumes: VolumeStore
 
     /// The mode of a create request that names none (`hulld --default-isolation`).
-    package let defaultIsolation: IsolationMode
+    let defaultIsolation: IsolationMode
 
     /// Makes a mode's isolation driver: the real ones, or a fake in lifecycle unit tests.
     package typealias DriverMaker = @Sendable (IsolationMode, GuestConfig, HullPaths, Logger) async throws -> any IsolationDriver
-    package let makeDriver: DriverMaker
+    let makeDriver: DriverMaker
 
     package static let realDrivers: DriverMaker = { mode, guest, paths, logger in
         try await IsolationDrivers.make(mode, guest: guest, paths: paths, logger: logger, persistent: true)
@@ -97,26 +92,31 @@ package final class ContainerManager: Sendable {
             .filter { isolation == nil || $0.isolation == isolation?.rawValue }
     }
 
-    private func lock(_ id: String) -> AsyncLock {
-        locks.withLock { l in
-            if let lock = l[id] { return lock }
-            let lock = AsyncLock()
-            l[id] = lock
-            return lock
+    func slot(_ id: String) -> ContainerSlot {
+        slots.withLock { s in
+            if let slot = s[id] { return slot }
+            let slot = ContainerSlot(id: id, directory: containerDirectory(id))
+            s[id] = slot
+            return slot
         }
     }
 
-    package func containerDirectory(_ id: String) -> URL {
+    /// The container's sandbox and main process while it runs.
+    func live(_ id: String) -> RunningContainer? {
+        slots.withLock { $0[id] }?.running.withLock { $0 }
+    }
+
+    /// Every container running now, by id.
+    func allLive() -> [(id: String, running: RunningContainer)] {
+        slots.withLock { Array($0.values) }.compactMap { slot in slot.running.withLock { $0 }.map { (slot.id, $0) } }
+    }
+
+    func containerDirectory(_ id: String) -> URL {
         paths.home.appendingPathComponent("containers/\(id)")
     }
 
-    package func mainLog(_ id: String) throws -> LogFile {
-        try logs.withLock { l in
-            if let log = l[id] { return log }
-            let log = try LogFile(directory: containerDirectory(id), name: "main")
-            l[id] = log
-            return log
-        }
+    func mainLog(_ id: String) throws -> LogFile {
+        try slot(id).mainLog()
     }
 
     // MARK: Create
@@ -154,7 +154,7 @@ package final class ContainerManager: Sendable {
 
     package func start(_ reference: String) async throws {
         let id = try record(reference).id
-        try await lock(id).run {
+        try await slot(id).lock.run {
             var record = try self.record(id)
             switch record.state {
             case .running, .starting, .stopping: throw EngineError.conflict("container \(record.name) is already running")
@@ -177,7 +177,7 @@ package final class ContainerManager: Sendable {
                 record.finishedAt = Date()
                 try? self.store.save(record)
                 (try? self.mainLog(id))?.finish()   // followers attached before the start end
-                self.wakeWaiters(record)
+                self.slot(id).wake(record.waitResult)
                 throw EngineError.failed("\(error)")
             }
         }
@@ -218,7 +218,7 @@ package final class ContainerManager: Sendable {
         }
         let running = RunningContainer(sandbox: sandbox, process: process, mode: mode, outlivesHull: driver.outlivesHull,
                                        domain: record.domain.isEmpty ? nil : record.domain, pipes: pipes)
-        live.withLock { $0[record.id] = running }
+        slot(record.id).running.withLock { $0 = running }
         record.state = .running
         record.startedAt = Date()
         record.mainStream = process.resumableStream.map(Int64.init)
@@ -230,7 +230,7 @@ package final class ContainerManager: Sendable {
 
     /// Waits for the main process to end (or the sandbox to die), then records the exit and
     /// deletes the sandbox (the guest stopped; the runtime container deleted).
-    package func watchExit(id: String, running: RunningContainer) async {
+    func watchExit(id: String, running: RunningContainer) async {
         var code: Int32
         var reason: String?
         var oomKilled = false
@@ -244,13 +244,9 @@ package final class ContainerManager: Sendable {
         } catch {
             // The agent session ended without an exit: the guest died. libvirt's stop
             // event says how, once libvirt has reaped QEMU (a second or more under TCG).
-            let deadline = ContinuousClock.now + .seconds(5)
-            while let domain = running.domain, ContinuousClock.now < deadline, domainEndings.withLock({ $0[domain] }) == nil {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
+            if running.domain != nil { _ = await running.domainStopped.wait(for: .seconds(5)) }
             code = 137
-            reason = running.domain.flatMap { domain in domainEndings.withLock { $0[domain] } }
-                ?? "the container's sandbox went away: \(error)"
+            reason = running.endReason.withLock { $0 } ?? "the container's sandbox went away: \(error)"
         }
         if let own = running.endReason.withLock({ $0 }), reason == nil { reason = own }
         await running.pipes.finish()
@@ -260,7 +256,6 @@ package final class ContainerManager: Sendable {
             if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }
         }
         await running.sandbox.delete()
-        if let domain = running.domain { domainEndings.withLock { _ = $0.removeValue(forKey: domain) } }
         // The exit is stored before the container leaves `live`: stop (and hulld's own
         // exit, which waits for that) must find it recorded, or the next hulld would
         // take it for a container that was running when hulld went away.
@@ -279,7 +274,8 @@ package final class ContainerManager: Sendable {
             return record
         }
         // Only this run's entry: a start after the exit was stored may have put a new one.
-        live.withLock { l in if l[id] === running { l.removeValue(forKey: id) } }
+        let slot = slot(id)
+        slot.running.withLock { if $0 === running { $0 = nil } }
         running.gone.fire()
         guard let record = stored else { return }
         logger.info("exited", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
@@ -292,12 +288,7 @@ package final class ContainerManager: Sendable {
                 logger.error("auto-remove failed", metadata: ["container": "\(id.prefix(12))", "error": "\(error)"])
             }
         }
-        wakeWaiters(record)
-    }
-
-    package func wakeWaiters(_ record: ContainerRecord) {
-        let waiters = exitWaiters.withLock { $0.removeValue(forKey: record.id) } ?? []
-        for w in waiters { w.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason)) }
+        slot.wake(record.waitResult)
     }
 
     // MARK: Wait
@@ -307,23 +298,15 @@ package final class ContainerManager: Sendable {
             if let result = tombstones.withLock({ $0.result(for: reference) }) { return result }
             throw EngineError.noSuchContainer(reference)
         }
-        return try await withCheckedThrowingContinuation { c in
-            exitWaiters.withLock { w in
-                // Checked under the waiters' lock so an exit recorded now cannot slip between.
-                guard let record = try? store.find(id) else {
-                    if let result = tombstones.withLock({ $0.result(for: id) }) {
-                        c.resume(returning: result)
-                    } else {
-                        c.resume(throwing: EngineError.noSuchContainer(reference))
-                    }
-                    return
-                }
-                if record.state == .exited || record.state == .created && record.finishedAt != nil {
-                    c.resume(returning: WaitResult(exitCode: record.exitCode ?? 0, exitReason: record.exitReason))
-                } else {
-                    w[id, default: []].append(c)
-                }
+        return try await slot(id).waitForExit {
+            guard let record = try? store.find(id) else {
+                if let result = tombstones.withLock({ $0.result(for: id) }) { return .success(result) }
+                return .failure(EngineError.noSuchContainer(reference))
             }
+            if record.state == .exited || record.state == .created && record.finishedAt != nil {
+                return .success(record.waitResult)
+            }
+            return nil
         }
     }
 
@@ -331,9 +314,9 @@ package final class ContainerManager: Sendable {
 
     package func stop(_ reference: String, timeout: Double?) async throws {
         let record = try record(reference)
-        guard let running = live.withLock({ $0[record.id] }) else { return }  // Docker: stopping a stopped container is fine
+        guard let running = live(record.id) else { return }  // Docker: stopping a stopped container is fine
         let grace = timeout ?? record.spec.stopTimeout ?? 10
-        try await lock(record.id).run {
+        try await slot(record.id).lock.run {
             // Checked and set in one transaction: the exit watcher does not take this lock,
             // and an exit it records between a read and a save here would be overwritten.
             let stopping = try self.store.update(id: record.id) { current -> Bool in
@@ -358,7 +341,7 @@ package final class ContainerManager: Sendable {
 
     package func kill(_ reference: String, signal: Int32) async throws {
         let record = try record(reference)
-        guard let running = live.withLock({ $0[record.id] }) else {
+        guard let running = live(record.id) else {
             throw EngineError.conflict("container \(record.name) is not running")
         }
         do {
@@ -372,7 +355,7 @@ package final class ContainerManager: Sendable {
         // Only a running container has an exit to wait for: restarting a created or exited
         // one starts it (waiting first hung forever; found by scripts/api-fuzz.sh).
         let id = try record(reference).id
-        if live.withLock({ $0[id] }) != nil {
+        if live(id) != nil {
             try await stop(id, timeout: timeout)
             _ = try await wait(id)
         }
@@ -383,11 +366,11 @@ package final class ContainerManager: Sendable {
 
     package func remove(_ reference: String, force: Bool) async throws {
         let record = try record(reference)
-        if live.withLock({ $0[record.id] }) != nil {
+        if live(record.id) != nil {
             guard force else {
                 throw EngineError.conflict("container \(record.name) is running: stop it first, or remove it with -f")
             }
-            if let running = live.withLock({ $0[record.id] }) {
+            if let running = live(record.id) {
                 running.endReason.withLock { $0 = "removed with rm -f" }
                 await running.sandbox.destroy()
                 // Until it left `live` (its exit is stored before that: a wait could
@@ -395,12 +378,13 @@ package final class ContainerManager: Sendable {
                 _ = await running.gone.wait(for: .seconds(30))
             }
         }
-        try await lock(record.id).run {
+        let slot = slot(record.id)
+        try await slot.lock.run {
             // Decided in one transaction with what it reads: a start that won the lock
             // first (the container runs again) is a conflict, never a removal of a
             // running container's files.
             let changed = try self.store.update(id: record.id) { current -> ContainerRecord? in
-                guard self.live.withLock({ $0[record.id] }) == nil,
+                guard slot.running.withLock({ $0 }) == nil,
                       ![.running, .starting, .stopping].contains(current.state) else { return nil }
                 current.state = .removing
                 return current
@@ -413,15 +397,15 @@ package final class ContainerManager: Sendable {
             self.dropExecs(of: current.id)
             try self.store.delete(id: current.id)
             if current.finishedAt != nil {
-                self.tombstones.withLock { $0.add(current.id, WaitResult(exitCode: current.exitCode ?? 0, exitReason: current.exitReason)) }
+                self.tombstones.withLock { $0.add(current.id, current.waitResult) }
             }
         }
-        locks.withLock { _ = $0.removeValue(forKey: record.id) }
+        slots.withLock { s in if s[record.id] === slot { s.removeValue(forKey: record.id) } }
         logger.info("removed", metadata: ["container": "\(record.id.prefix(12))"])
     }
 
-    package func deleteFiles(of record: ContainerRecord) throws {
-        logs.withLock { $0.removeValue(forKey: record.id) }?.delete()
+    func deleteFiles(of record: ContainerRecord) throws {
+        slot(record.id).takeLog()?.delete()
         try? FileManager.default.removeItem(at: containerDirectory(record.id))
         let run = paths.runDirectory(id: String(record.id.prefix(12)))
         WritableLayer(directory: run).unmount()   // left mounted by a hulld that died
@@ -436,13 +420,13 @@ package final class ContainerManager: Sendable {
         // A container that is not running has nothing more to say: follow ends at once.
         // One that is created or starting will (attach before start, as `hull run` does).
         let upcoming = record.state == .created || record.state == .starting
-        if live.withLock({ $0[record.id] }) == nil && !upcoming { log.finish() }
+        if live(record.id) == nil && !upcoming { log.finish() }
         return LogReader(log: log, query: query).frames()
     }
 
-    package func running(_ reference: String) throws -> (ContainerRecord, RunningContainer) {
+    func running(_ reference: String) throws -> (ContainerRecord, RunningContainer) {
         let record = try record(reference)
-        guard let running = live.withLock({ $0[record.id] }) else {
+        guard let running = live(record.id) else {
             throw EngineError.conflict("container \(record.name) is not running")
         }
         return (record, running)
@@ -458,11 +442,10 @@ package final class ContainerManager: Sendable {
     package func domainEvent(_ domain: String, _ event: DomainLifecycleEvent) {
         logger.debug("libvirt event", metadata: ["domain": "\(domain)", "event": "\(event)"])
         guard case .stopped(let reason) = event else { return }
-        domainEndings.withLock { $0[domain] = reason }
-        let running = live.withLock { $0.values.first { $0.domain == domain } }
-        if let running {
+        if let running = allLive().first(where: { $0.running.domain == domain })?.running {
             // The exit watcher sees the agent session end and records this reason.
             running.endReason.withLock { if $0 == nil { $0 = reason } }
+            running.domainStopped.fire()
         }
     }
 
@@ -488,16 +471,19 @@ package final class ContainerManager: Sendable {
         }
     }
 
-    package func markExited(_ record: ContainerRecord, code: Int32, reason: String?) {
-        var record = record
-        record.state = .exited
-        record.finishedAt = Date()
-        record.exitCode = code
-        record.exitReason = reason
-        record.mainStream = nil
-        try? store.save(record)
-        logger.notice("reconciled", metadata: ["container": "\(record.id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
-        wakeWaiters(record)
+    /// Stores the exit found at a restart, in one transaction with the read (no stale
+    /// copy of the record written back).
+    func markExited(_ id: String, code: Int32, reason: String?) {
+        let stored = try? store.update(id: id) { record -> ContainerRecord in
+            record.state = .exited
+            record.finishedAt = Date()
+            record.exitCode = code
+            record.exitReason = reason
+            record.mainStream = nil
+            return record
+        }
+        logger.notice("reconciled", metadata: ["container": "\(id.prefix(12))", "code": "\(code)", "reason": "\(reason ?? "-")"])
+        if let stored { slot(id).wake(stored.waitResult) }
     }
 }
 
@@ -505,9 +491,7 @@ extension ContainerManager {
     /// hulld exits: stop the containers that would not survive it (runc/runsc), and with
     /// `--stop-containers-on-exit` every other one too.
     package func stopAll(evenThoseThatOutliveHulld: Bool) async {
-        let ids = live.withLock { l in
-            l.filter { evenThoseThatOutliveHulld || !$0.value.outlivesHull }.map(\.key)
-        }
+        let ids = allLive().filter { evenThoseThatOutliveHulld || !$0.running.outlivesHull }.map(\.id)
         await withTaskGroup(of: Void.self) { group in
             for id in ids {
                 group.addTask { try? await self.stop(id, timeout: nil) }

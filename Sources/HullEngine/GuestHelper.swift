@@ -7,17 +7,17 @@ import Synchronization
 /// Runs one of Hull's own tools (busybox in a guest's initramfs) beside a container
 /// (`Sandbox.runTool`) — `top`, `stats`, `cp` need no tools in the image. Output is
 /// collected, bounded. Modes without such a place refuse with a clear error.
-package struct GuestHelper {
+struct GuestHelper {
     package let running: RunningContainer
 
-    package struct Output: Sendable {
+    struct Output: Sendable {
         var status: Int32
         var stdout: [UInt8]
         var stderr: String
     }
 
     /// `cwd` is a path inside the container's root.
-    package func run(_ argv: [String], cwd: String = "/", input: [UInt8]? = nil, limit: Int = 64 << 20) async throws -> Output {
+    func run(_ argv: [String], cwd: String = "/", input: [UInt8]? = nil, limit: Int = 64 << 20) async throws -> Output {
         let out = try Pipes.make(), err = try Pipes.make()
         let inPipe = input == nil ? nil : try Pipes.make()
         let collectOut = Collector(fd: out.read, limit: limit)
@@ -67,8 +67,8 @@ package struct GuestHelper {
     }
 }
 
-package enum Pipes {
-    package static func make() throws -> (read: Int32, write: Int32) {
+enum Pipes {
+    static func make() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw EngineError.failed("pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -77,11 +77,11 @@ package enum Pipes {
 }
 
 /// Reads a descriptor to its end on a thread of its own, keeping at most `limit` + 1 bytes.
-package final class Collector: Sendable {
+final class Collector: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let box = Mutex<[UInt8]>([])
 
-    package init(fd: Int32, limit: Int) {
+    init(fd: Int32, limit: Int) {
         Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
@@ -95,7 +95,7 @@ package final class Collector: Sendable {
         }.start()
     }
 
-    package func result() async -> [UInt8] {
+    func result() async -> [UInt8] {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 self.done.wait()

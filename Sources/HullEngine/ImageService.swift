@@ -10,11 +10,11 @@ import Logging
 /// processes; this adds one download per image at a time and the container check on
 /// removal.
 package final class ImageService: Sendable {
-    package let paths: HullPaths
-    package let logger: Logger
-    package let transfers = TransferCoalescer()
+    let paths: HullPaths
+    let logger: Logger
+    let transfers = TransferCoalescer()
     /// `hulld --insecure-registry` (and HULL_INSECURE_REGISTRIES in hulld's environment).
-    package let insecureRegistries: [String]
+    let insecureRegistries: [String]
 
     /// Largest archive `POST /v1/images/load` accepts.
     package static let loadLimit: Int64 = 32 << 30
@@ -25,7 +25,7 @@ package final class ImageService: Sendable {
         self.insecureRegistries = insecureRegistries
     }
 
-    package var store: ImageStore { ImageStore(home: paths.home, logger: logger) }
+    var store: ImageStore { ImageStore(home: paths.home, logger: logger) }
 
     package func list() throws -> [ImageInfo] {
         try Self.mapped {
@@ -46,7 +46,7 @@ package final class ImageService: Sendable {
     }
 
     /// The manifest digest `name` resolves to now, or nil when there is no such image.
-    package func digest(of name: String) -> Digest? {
+    func digest(of name: String) -> Digest? {
         try? store.resolve(name).manifestDigest
     }
 
@@ -86,7 +86,7 @@ package final class ImageService: Sendable {
 
     // MARK: Transfers
 
-    package func registryOptions(insecure: [String], credentials: RegistryCredentials?, registry: String) -> RegistryOptions {
+    func registryOptions(insecure: [String], credentials: RegistryCredentials?, registry: String) -> RegistryOptions {
         var options = RegistryOptions.standard(home: paths.home, insecure: insecureRegistries + insecure, logger: logger)
         if let credentials { options.suppliedCredentials[registry] = credentials }
         return options
@@ -147,7 +147,7 @@ package final class ImageService: Sendable {
 
     /// The store's errors as API errors: a missing image is a 404, one a container
     /// uses a 409, bad names and bad archives a 400.
-    package static func mapped<T>(_ body: () throws -> T) throws -> T {
+    static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as ImageError {
@@ -157,7 +157,7 @@ package final class ImageService: Sendable {
 
     /// For calls that look an image up: a name that cannot be an image's is no image
     /// here either (404), as `docker image inspect` answers.
-    package static func lookup<T>(_ name: String, _ body: () throws -> T) throws -> T {
+    static func lookup<T>(_ name: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as ImageError {
@@ -188,7 +188,7 @@ package final class ImageService: Sendable {
 
 extension ProgressMessage {
     /// A TransferProgress change as a line of the stream.
-    package init(_ event: TransferProgress.Event) {
+    init(_ event: TransferProgress.Event) {
         switch event {
         case .message(let text):
             self.init(status: text)

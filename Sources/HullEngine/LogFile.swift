@@ -7,10 +7,10 @@ import Synchronization
 /// the next one and deletes the one before the previous, so at most two files (bounded
 /// size) exist. Readers hold open descriptors, so a follower one generation behind still
 /// reads the file it is in even after it was deleted.
-package final class LogFile: Sendable {
-    package let directory: URL
+final class LogFile: Sendable {
+    let directory: URL
     package let name: String
-    package let maxFileBytes: Int
+    let maxFileBytes: Int
 
     private struct State {
         var generation: Int
@@ -25,7 +25,7 @@ package final class LogFile: Sendable {
     }
     private let state: Mutex<State>
 
-    package init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
+    init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
         self.directory = directory
         self.name = name
         self.maxFileBytes = maxFileBytes
@@ -67,12 +67,12 @@ package final class LogFile: Sendable {
     }
 
     /// Bytes of `stream` logged in this run: where a resumed agent sends again from.
-    package func offset(of stream: UInt8) -> UInt64 {
+    func offset(of stream: UInt8) -> UInt64 {
         state.withLock { $0.offsets[stream] ?? 0 }
     }
 
     /// The process starts (again): offsets count from zero, marked in the file.
-    package func startRun() {
+    func startRun() {
         state.withLock { s in
             s.finished = false
             s.offsets = [1: 0, 2: 0]
@@ -83,11 +83,11 @@ package final class LogFile: Sendable {
         }
     }
 
-    package static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
+    static func url(_ directory: URL, _ name: String, _ generation: Int) -> URL {
         directory.appendingPathComponent("\(name).\(generation).log")
     }
 
-    package static func generations(in directory: URL, name: String) -> [Int] {
+    static func generations(in directory: URL, name: String) -> [Int] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.compactMap { file -> Int? in
             guard file.hasPrefix(name + "."), file.hasSuffix(".log") else { return nil }
@@ -107,7 +107,7 @@ package final class LogFile: Sendable {
     }
 
     /// Appends output; never blocks on readers.
-    package func append(stream: UInt8, _ bytes: [UInt8]) {
+    func append(stream: UInt8, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         let now = LogRecord.now()
         var offset = 0
@@ -142,7 +142,7 @@ package final class LogFile: Sendable {
     }
 
     /// No more output will come (the process exited); followers finish.
-    package func finish() {
+    func finish() {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.finished = true
             s.version &+= 1
@@ -153,11 +153,11 @@ package final class LogFile: Sendable {
     }
 
     /// The process runs again (`start` of an exited container): followers wait again.
-    package func reopen() {
+    func reopen() {
         state.withLock { $0.finished = false }
     }
 
-    package func close() {
+    func close() {
         finish()
         state.withLock { s in
             try? s.handle?.close()
@@ -165,12 +165,12 @@ package final class LogFile: Sendable {
         }
     }
 
-    package var isFinished: Bool { state.withLock { $0.finished } }
-    package var currentGeneration: Int { state.withLock { $0.generation } }
-    package var version: UInt64 { state.withLock { $0.version } }
+    var isFinished: Bool { state.withLock { $0.finished } }
+    var currentGeneration: Int { state.withLock { $0.generation } }
+    var version: UInt64 { state.withLock { $0.version } }
 
     /// Returns once something was appended after `version`, or the log finished.
-    package func waitForChange(after version: UInt64) async {
+    func waitForChange(after version: UInt64) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
                 if s.version != version || s.finished { return true }
@@ -182,7 +182,7 @@ package final class LogFile: Sendable {
     }
 
     /// Removes every generation (container removed).
-    package func delete() {
+    func delete() {
         close()
         for g in LogFile.generations(in: directory, name: name) {
             try? FileManager.default.removeItem(at: LogFile.url(directory, name, g))

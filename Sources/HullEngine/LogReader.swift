@@ -15,14 +15,14 @@ package struct LogQuery: Sendable {
 
 /// Reads a `LogFile`'s generations oldest first and, when following, waits for more until
 /// the log finishes. Yields Docker-style output frames.
-package struct LogReader: Sendable {
-    package let log: LogFile
-    package let query: LogQuery
+struct LogReader: Sendable {
+    let log: LogFile
+    let query: LogQuery
 
     /// The stream of frames. The starting point is fixed before this returns: with `tail`,
     /// everything already logged is read now, so output logged after the call (say, the
     /// answer to stdin a client sends once the response began) is never taken for history.
-    package func frames() -> AsyncStream<OutputFrame> {
+    func frames() -> AsyncStream<OutputFrame> {
         let (stream, continuation) = AsyncStream.makeStream(of: OutputFrame.self, bufferingPolicy: .bufferingOldest(64))
         var cursor = Cursor(log: log)
         let history = query.tail.map { LogReader.lastLines(cursor.readToEnd(), count: $0) } ?? []
@@ -65,7 +65,7 @@ package struct LogReader: Sendable {
     }
 
     /// Each line prefixed with its RFC 3339 time, as `docker logs --timestamps` does.
-    package static func stamp(_ payload: [UInt8], date: Date) -> [UInt8] {
+    static func stamp(_ payload: [UInt8], date: Date) -> [UInt8] {
         let prefix = Array((Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date) + " ").utf8)
         var out: [UInt8] = []
         var atLineStart = true
@@ -78,7 +78,7 @@ package struct LogReader: Sendable {
     }
 
     /// The records holding the last `count` lines, the first one cut at a line start.
-    package static func lastLines(_ records: [LogRecord], count: Int) -> [LogRecord] {
+    static func lastLines(_ records: [LogRecord], count: Int) -> [LogRecord] {
         guard count >= 0 else { return records }
         if count == 0 { return [] }
         var lines = 0
@@ -103,7 +103,7 @@ package struct LogReader: Sendable {
     }
 
     /// A reading position in a log's generations (files rotated by size), oldest first.
-    package struct Cursor: Sendable {
+    struct Cursor: Sendable {
         let log: LogFile
         private var generation: Int?
         private var handle: FileHandle?

@@ -5,27 +5,27 @@ import Foundation
 /// two zero bytes, payload length (UInt32 LE), wall-clock time in nanoseconds since 1970
 /// (UInt64 LE), the offset of the payload's first byte in its stream in this run (UInt64
 /// LE: what a resumed agent is asked to send again from) — then the payload.
-package struct LogRecord: Sendable, Equatable {
-    package static let magic: UInt8 = 0x48
-    package static let headerSize = 24
-    package static let runStart: UInt8 = 3
+struct LogRecord: Sendable, Equatable {
+    static let magic: UInt8 = 0x48
+    static let headerSize = 24
+    static let runStart: UInt8 = 3
     /// Bigger chunks are split on write; a bigger length on read means a damaged file.
-    package static let maxPayload = 256 * 1024
+    static let maxPayload = 256 * 1024
 
-    package var stream: UInt8
-    package var nanoseconds: UInt64
-    package var offset: UInt64 = 0
-    package var payload: [UInt8]
+    var stream: UInt8
+    var nanoseconds: UInt64
+    var offset: UInt64 = 0
+    var payload: [UInt8]
 
-    package var date: Date { Date(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
+    var date: Date { Date(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
 
     /// The wall clock in nanoseconds since 1970; 0 for a clock set before 1970 (never a
     /// trap on the output threads).
-    package static func now() -> UInt64 {
+    static func now() -> UInt64 {
         UInt64(exactly: (max(Date().timeIntervalSince1970, 0) * 1e9).rounded(.down)) ?? 0
     }
 
-    package func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] {
         var bytes: [UInt8] = [LogRecord.magic, stream, 0, 0]
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { bytes.append(contentsOf: $0) }
         withUnsafeBytes(of: nanoseconds.littleEndian) { bytes.append(contentsOf: $0) }
@@ -33,7 +33,7 @@ package struct LogRecord: Sendable, Equatable {
         return bytes + payload
     }
 
-    package enum Parse: Equatable {
+    enum Parse: Equatable {
         case record(LogRecord, length: Int)
         case incomplete
         case damaged

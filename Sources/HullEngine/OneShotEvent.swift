@@ -2,7 +2,7 @@ import Synchronization
 
 /// Something that happens once (a container left `live`), awaited with a deadline
 /// instead of polled.
-package final class OneShotEvent: Sendable {
+final class OneShotEvent: Sendable {
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -11,9 +11,9 @@ package final class OneShotEvent: Sendable {
 
     private let state = Mutex(State())
 
-    package var fired: Bool { state.withLock { $0.fired } }
+    var fired: Bool { state.withLock { $0.fired } }
 
-    package func fire() {
+    func fire() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.fired = true
             defer { s.waiters = [:] }

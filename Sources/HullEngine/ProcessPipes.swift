@@ -6,14 +6,14 @@ import Synchronization
 /// Host ends of one guest process's stdio inside hulld: the agent session writes output
 /// into pipes whose other ends threads drain into the process's `LogFile`; stdin, when
 /// open, is a pipe hulld writes what clients send into.
-package final class ProcessPipes: Sendable {
-    package let stdio: ProcessStdio
+final class ProcessPipes: Sendable {
+    let stdio: ProcessStdio
     /// Where clients' stdin goes (non-blocking); nil without -i.
-    package let stdinWriter: Int32?
+    let stdinWriter: Int32?
     private let outputWriters: [Int32]
     private let drained = DispatchGroup()
 
-    package init(openStdin: Bool, log: LogFile) throws {
+    init(openStdin: Bool, log: LogFile) throws {
         var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0], inFDs: [Int32] = [-1, -1]
         guard ProcessPipes.pipe(&outFDs), ProcessPipes.pipe(&errFDs) else {
             throw EngineError.failed("making output pipes: \(String(cString: strerror(errno)))")
@@ -55,7 +55,7 @@ package final class ProcessPipes: Sendable {
 
     /// Call once the process exited and the agent delivered all its output: closes the
     /// write ends and waits until the drain threads logged everything.
-    package func finish() async {
+    func finish() async {
         for fd in outputWriters { close(fd) }
         closeStdin()
         if let input = stdio.stdin { close(input) }
@@ -67,7 +67,7 @@ package final class ProcessPipes: Sendable {
     private let stdinClosed = Mutex(false)
 
     /// Writes client input; waits (without blocking a thread) while the pipe is full.
-    package func writeStdin(_ bytes: [UInt8]) async throws {
+    func writeStdin(_ bytes: [UInt8]) async throws {
         guard let fd = stdinWriter else { throw EngineError.conflict("stdin is not open for this process (create it with -i)") }
         var offset = 0
         while offset < bytes.count {
@@ -84,7 +84,7 @@ package final class ProcessPipes: Sendable {
     }
 
     /// End of input for the process (EOF on its stdin).
-    package func closeStdin() {
+    func closeStdin() {
         let fd: Int32? = stdinClosed.withLock { closed in
             defer { closed = true }
             return closed ? nil : stdinWriter

@@ -3,7 +3,7 @@ import Synchronization
 
 /// The progress lines of one transfer, for every client that follows it: a client that
 /// joins late first gets what was said so far, then the rest as it comes.
-package final class ProgressBroadcast: Sendable {
+final class ProgressBroadcast: Sendable {
     private struct State {
         var history: [ProgressMessage] = []
         var followers: [Int: AsyncStream<ProgressMessage>.Continuation] = [:]
@@ -12,10 +12,10 @@ package final class ProgressBroadcast: Sendable {
     }
 
     /// Lines kept for late joiners; byte counts are dropped first when there are more.
-    package static let historyLimit = 2048
+    static let historyLimit = 2048
     private let state = Mutex(State())
 
-    package func send(_ message: ProgressMessage) {
+    func send(_ message: ProgressMessage) {
         let followers = state.withLock { s -> [AsyncStream<ProgressMessage>.Continuation] in
             guard !s.finished else { return [] }
             s.history.append(message)
@@ -32,7 +32,7 @@ package final class ProgressBroadcast: Sendable {
         for follower in followers { follower.yield(message) }
     }
 
-    package func finish() {
+    func finish() {
         let followers = state.withLock { s -> [AsyncStream<ProgressMessage>.Continuation] in
             s.finished = true
             defer { s.followers = [:] }
@@ -66,7 +66,7 @@ package final class ProgressBroadcast: Sendable {
 /// At most one transfer per key at a time: asking for one that runs joins it (two
 /// `hull pull busybox` at once make one download). The transfer runs to its end even
 /// when every client went away, so a retry finds the blobs in the store.
-package final class TransferCoalescer: Sendable {
+final class TransferCoalescer: Sendable {
     private let running = Mutex<[String: ProgressBroadcast]>([:])
 
     /// The progress of the transfer `key` names, started with `work` unless one runs.
@@ -92,5 +92,5 @@ package final class TransferCoalescer: Sendable {
         return stream
     }
 
-    package var count: Int { running.withLock { $0.count } }
+    var count: Int { running.withLock { $0.count } }
 }

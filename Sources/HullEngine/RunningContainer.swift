@@ -5,29 +5,31 @@ import Synchronization
 
 /// What hulld holds for a running container: its sandbox (guest, or runc/runsc
 /// container) with its main process, that process's pipes, and the execs started in it.
-package final class RunningContainer: Sendable {
-    package let sandbox: any Sandbox
-    package let process: any ContainerProcess
-    package let mode: IsolationMode
+final class RunningContainer: Sendable {
+    let sandbox: any Sandbox
+    let process: any ContainerProcess
+    let mode: IsolationMode
     /// Whether the container keeps running when hulld exits (IsolationDriver.outlivesHull).
-    package let outlivesHull: Bool
+    let outlivesHull: Bool
     /// The libvirt domain whose lifecycle events concern this container (vm), else nil.
-    package let domain: String?
-    package let pipes: ProcessPipes
-    package let execs = Mutex<[String: ExecSession]>([:])
+    let domain: String?
+    let pipes: ProcessPipes
+    let execs = Mutex<[String: ExecSession]>([:])
     /// Set by stop/kill/libvirt events before the exit is recorded: why it ended, when
     /// not by itself.
-    package let endReason = Mutex<String?>(nil)
-    package let stdinAttached = Mutex(false)
-    /// Fired once its exit is stored and it left `live` (stop waits on it).
-    package let gone = OneShotEvent()
+    let endReason = Mutex<String?>(nil)
+    let stdinAttached = Mutex(false)
+    /// Fired by libvirt's stop event for its domain (its reason is in `endReason`).
+    let domainStopped = OneShotEvent()
+    /// Fired once its exit is stored and it is no longer its slot's running one (stop waits on it).
+    let gone = OneShotEvent()
 
     /// True for the first client that sends stdin; others are refused.
-    package func claimStdin() -> Bool {
+    func claimStdin() -> Bool {
         stdinAttached.withLock { a in defer { a = true }; return !a }
     }
 
-    package init(sandbox: any Sandbox, process: any ContainerProcess, mode: IsolationMode, outlivesHull: Bool,
+    init(sandbox: any Sandbox, process: any ContainerProcess, mode: IsolationMode, outlivesHull: Bool,
          domain: String?, pipes: ProcessPipes) {
         self.sandbox = sandbox
         self.process = process
@@ -39,18 +41,18 @@ package final class RunningContainer: Sendable {
 }
 
 /// One `exec` process in a running container.
-package final class ExecSession: Sendable {
-    package let id: String
-    package let containerID: String
-    package let command: [String]
-    package let log: LogFile
-    package let pipes: ProcessPipes
-    package let process: Mutex<(any ContainerProcess)?> = Mutex(nil)
-    package let exit = Mutex<Int32?>(nil)
-    package let stdinAttached = Mutex(false)
+final class ExecSession: Sendable {
+    let id: String
+    let containerID: String
+    let command: [String]
+    let log: LogFile
+    let pipes: ProcessPipes
+    let process: Mutex<(any ContainerProcess)?> = Mutex(nil)
+    let exit = Mutex<Int32?>(nil)
+    let stdinAttached = Mutex(false)
     private let waiters = Mutex<[CheckedContinuation<Int32, Never>]>([])
 
-    package init(id: String, containerID: String, command: [String], log: LogFile, pipes: ProcessPipes) {
+    init(id: String, containerID: String, command: [String], log: LogFile, pipes: ProcessPipes) {
         self.id = id
         self.containerID = containerID
         self.command = command
@@ -58,16 +60,16 @@ package final class ExecSession: Sendable {
         self.pipes = pipes
     }
 
-    package func claimStdin() -> Bool {
+    func claimStdin() -> Bool {
         stdinAttached.withLock { a in defer { a = true }; return !a }
     }
 
-    package func finished(_ code: Int32) {
+    func finished(_ code: Int32) {
         exit.withLock { $0 = code }
         for w in waiters.withLock({ w in defer { w.removeAll() }; return w }) { w.resume(returning: code) }
     }
 
-    package func wait() async -> Int32 {
+    func wait() async -> Int32 {
         await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
             let now: Int32? = exit.withLock { code in
                 if code == nil { waiters.withLock { $0.append(c) } }
@@ -77,14 +79,14 @@ package final class ExecSession: Sendable {
         }
     }
 
-    package var info: ExecInfoSnapshot {
+    var info: ExecInfoSnapshot {
         ExecInfoSnapshot(id: id, containerID: containerID, command: command, exitCode: exit.withLock { $0 })
     }
 }
 
-package struct ExecInfoSnapshot: Sendable {
-    package var id: String
-    package var containerID: String
-    package var command: [String]
-    package var exitCode: Int32?
+struct ExecInfoSnapshot: Sendable {
+    var id: String
+    var containerID: String
+    var command: [String]
+    var exitCode: Int32?
 }

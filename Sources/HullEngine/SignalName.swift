@@ -2,7 +2,7 @@ import Glibc
 
 /// Signal names as `docker kill -s` takes them: KILL, SIGKILL, 9.
 package enum SignalName {
-    package static let table: [String: Int32] = [
+    static let table: [String: Int32] = [
         "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "ILL": SIGILL, "TRAP": SIGTRAP, "ABRT": SIGABRT,
         "BUS": SIGBUS, "FPE": SIGFPE, "KILL": SIGKILL, "USR1": SIGUSR1, "SEGV": SIGSEGV, "USR2": SIGUSR2,
         "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "CHLD": SIGCHLD, "CONT": SIGCONT, "STOP": SIGSTOP,
@@ -33,7 +33,7 @@ package enum SignalName {
     }
 
     /// The `signal` parameter's pattern in docs/openapi.yaml.
-    package static var pattern: String {
+    static var pattern: String {
         let names = table.keys.sorted()
         let upper = names.joined(separator: "|"), lower = names.map { $0.lowercased() }.joined(separator: "|")
         return "^([1-9]|[1-5][0-9]|6[0-4]|(SIG)?(\(upper))|(sig)?(\(lower)))$"

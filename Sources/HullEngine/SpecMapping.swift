@@ -4,8 +4,8 @@ import HullProtocol
 import HullRuntime
 
 /// A ContainerSpec as the runtime's `RunOptions`, checked the way `hull run` checks its flags.
-package enum SpecMapping {
-    package static func options(for spec: ContainerSpec, paths: HullPaths = HullPaths()) throws -> RunOptions {
+enum SpecMapping {
+    static func options(for spec: ContainerSpec, paths: HullPaths = HullPaths()) throws -> RunOptions {
         do {
             try spec.validate()
         } catch {
@@ -67,7 +67,7 @@ package enum SpecMapping {
     }
 
     /// The image, or the host directory or tarball `rootfs` names (which must exist: 404).
-    package static func rootfs(of spec: ContainerSpec) throws -> RootfsSource {
+    static func rootfs(of spec: ContainerSpec) throws -> RootfsSource {
         guard let path = spec.rootfs else { return .image(spec.image) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -81,13 +81,13 @@ package enum SpecMapping {
     }
 
     /// The spec's resource limits (checked per mode by `ResourceLimits.check`).
-    package static func limits(of spec: ContainerSpec) -> ResourceLimits {
+    static func limits(of spec: ContainerSpec) -> ResourceLimits {
         ResourceLimits(memoryMiB: spec.limits.memoryMiB, memorySwapMiB: spec.limits.memorySwapMiB, cpus: spec.limits.cpus,
                        pidsLimit: spec.limits.pidsLimit, storageSizeMiB: spec.limits.storageSizeMiB)
     }
 
     /// The spec's flags that only some isolation modes honour.
-    package static func modeSpecificFlags(of spec: ContainerSpec) -> Set<ModeSpecificFlag> {
+    static func modeSpecificFlags(of spec: ContainerSpec) -> Set<ModeSpecificFlag> {
         var given: Set<ModeSpecificFlag> = []
         if spec.guest.accel != nil { given.insert(.accel) }
         if spec.guest.bootTimeout != nil { given.insert(.bootTimeout) }

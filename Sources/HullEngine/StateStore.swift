@@ -21,13 +21,16 @@ package struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// CreateContainerRequest was stored as `request`): everything needed to start it again.
     package var spec: ContainerSpec
     /// The agent stream of the main process while it runs.
-    package var mainStream: Int64?
+    var mainStream: Int64?
     /// The manifest digest the image resolved to at create: a start runs that image even
     /// when its tag has moved since (as Docker does), and `image rm` names this container.
     /// nil for `--rootfs` and for records of hulld before it kept this (migration v2).
-    package var imageDigest: String? = nil
+    var imageDigest: String? = nil
     /// The last run ended with an OOM kill in the container (migration v3).
     package var oomKilled: Bool = false
+
+    /// What a waiter hears once it exited.
+    var waitResult: WaitResult { WaitResult(exitCode: exitCode ?? 0, exitReason: exitReason) }
 }
 
 /// hulld's state: SQLite through GRDB, with migrations. Every lifecycle transition is
@@ -50,12 +53,12 @@ package final class StateStore: Sendable {
     }
 
     /// In memory, for unit tests of pure logic.
-    package init() throws {
+    init() throws {
         db = try DatabaseQueue()
         try StateStore.migrator.migrate(db)
     }
 
-    package static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: containers") { db in
             try db.create(table: "container") { t in
@@ -98,18 +101,18 @@ package final class StateStore: Sendable {
         return m
     }
 
-    package func insert(_ record: ContainerRecord) throws {
+    func insert(_ record: ContainerRecord) throws {
         try db.write { try record.insert($0) }
     }
 
-    package func save(_ record: ContainerRecord) throws {
+    func save(_ record: ContainerRecord) throws {
         try db.write { try record.update($0) }
     }
 
     /// Reads, changes and writes one record in a single write transaction, so that no
     /// other writer (the exit watcher, a stop) can slip between the read and the write
     /// and have its change overwritten. nil when there is no such record.
-    package func update<T>(id: String, _ change: (inout ContainerRecord) throws -> T) throws -> T? {
+    func update<T>(id: String, _ change: (inout ContainerRecord) throws -> T) throws -> T? {
         try db.write { db in
             guard var record = try ContainerRecord.fetchOne(db, key: id) else { return nil }
             let before = record
@@ -119,16 +122,16 @@ package final class StateStore: Sendable {
         }
     }
 
-    package func delete(id: String) throws {
+    func delete(id: String) throws {
         _ = try db.write { try ContainerRecord.deleteOne($0, key: id) }
     }
 
-    package func all() throws -> [ContainerRecord] {
+    func all() throws -> [ContainerRecord] {
         try db.read { try ContainerRecord.order(Column("createdAt")).fetchAll($0) }
     }
 
     /// By full id, unique id prefix or name (Docker's rule).
-    package func find(_ reference: String) throws -> ContainerRecord? {
+    func find(_ reference: String) throws -> ContainerRecord? {
         try db.read { db in
             if let exact = try ContainerRecord.fetchOne(db, key: reference) { return exact }
             if let named = try ContainerRecord.filter(Column("name") == reference).fetchOne(db) { return named }
@@ -138,7 +141,7 @@ package final class StateStore: Sendable {
         }
     }
 
-    package func nameTaken(_ name: String) throws -> Bool {
+    func nameTaken(_ name: String) throws -> Bool {
         try db.read { try ContainerRecord.filter(Column("name") == name).fetchCount($0) > 0 }
     }
 }

@@ -7,8 +7,8 @@ import Synchronization
 /// see (Docker's layout), `volume.json` when it was made. Folders above `_data` are
 /// root's only (0700, docs/security.md); `_data` itself is 0755 like Docker's, and its
 /// contents keep whatever owners and modes containers give them.
-package final class VolumeStore: Sendable {
-    package let root: URL
+final class VolumeStore: Sendable {
+    let root: URL
     /// Creations and removals one at a time (two first uses of one name make it once).
     private let lock = Mutex(())
 
@@ -17,17 +17,17 @@ package final class VolumeStore: Sendable {
         var createdAt: Date
     }
 
-    package init(root: URL) {
+    init(root: URL) {
         self.root = root
     }
 
-    package func dataPath(_ name: String) -> URL {
+    func dataPath(_ name: String) -> URL {
         root.appendingPathComponent(name).appendingPathComponent("_data")
     }
 
     /// The volume, made now when it does not exist (`created` says which).
     @discardableResult
-    package func ensure(_ name: String) throws -> (createdAt: Date, created: Bool) {
+    func ensure(_ name: String) throws -> (createdAt: Date, created: Bool) {
         do {
             try InputCheck.volumeName(name)
         } catch {
@@ -62,14 +62,14 @@ package final class VolumeStore: Sendable {
     }
 
     /// Every volume's name, sorted.
-    package func names() -> [String] {
+    func names() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         return entries.filter { metadata($0) != nil }.sorted()
     }
 
     /// Deletes the volume and its data; returns the bytes it held.
     @discardableResult
-    package func delete(_ name: String) throws -> Int64 {
+    func delete(_ name: String) throws -> Int64 {
         try lock.withLock { _ in
             guard metadata(name) != nil else { throw EngineError.notFound("no such volume: \(name)") }
             let folder = root.appendingPathComponent(name)
@@ -81,8 +81,8 @@ package final class VolumeStore: Sendable {
 }
 
 /// Bytes of the regular files under a folder (symbolic links not followed).
-package enum FolderSize {
-    package static func bytes(_ url: URL) -> Int64 {
+enum FolderSize {
+    static func bytes(_ url: URL) -> Int64 {
         guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
                                                           options: [], errorHandler: { _, _ in true }) else { return 0 }
         var total: Int64 = 0
