@@ -65,7 +65,7 @@ let package = Package(
         // (HullDaemon, hulld) and its client (HullClient, used by the CLI).
         .target(name: "HullAPI", dependencies: ["HullModel"], path: "Sources/HullAPI"),
         .target(name: "HullDaemon", dependencies: [
-            "HullAPI", "HullEngine", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
+            "HullAPI", "HullEngine", "HullRuntime", "HullImages", "HullRegistry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullDaemon"),

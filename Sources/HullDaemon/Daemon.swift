@@ -3,7 +3,6 @@ import Glibc
 import HullAPI
 import HullEngine
 import HullImages
-import HullLibvirt
 import HullRuntime
 import Hummingbird
 import Logging
@@ -64,31 +63,13 @@ public struct Daemon {
                           metadata: ["first": "\(repaired[0])"])
         }
 
-        LibvirtEventLoop.started
-        // Without libvirt hulld still serves gvisor and process containers (a host with
-        // only runc/runsc); vm ones are refused until a hulld starts with libvirtd up.
-        let libvirt: LibvirtConnection?
-        do {
-            libvirt = try LibvirtConnection()
-        } catch {
-            logger.warning("libvirt is not reachable: --isolation vm is unavailable until hulld restarts with libvirtd running (scripts/setup.sh starts it); gvisor and process work",
-                           metadata: ["error": "\(error)"])
-            libvirt = nil
-        }
-        let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
-        let manager = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger,
-                                       defaultIsolation: options.defaultIsolation)
-        await manager.reconcile()
-        let watcher = try libvirt.map { connection in
-            try DomainEventWatcher(connection: connection) { domain, event in
-                manager.domainEvent(domain, event)
-            }
-        }
+        var engineOptions = Engine.Options(paths: options.paths)
+        engineOptions.defaultIsolation = options.defaultIsolation
+        engineOptions.insecureRegistries = options.insecureRegistries
+        let engine = try await Engine(engineOptions, logger: logger)
         let path = options.socketPath
         let app = Application(
-            router: APIServer(manager: manager, images: ImageService(paths: options.paths, logger: logger,
-                                                                     insecureRegistries: options.insecureRegistries),
-                              logger: logger).router(),
+            router: APIServer(manager: engine.containers, images: engine.images, logger: logger).router(),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: "hulld"),
             onServerRunning: { _ in
                 chmod(path, 0o600)
@@ -98,8 +79,7 @@ public struct Daemon {
         logger.info("hulld listening", metadata: ["socket": "\(path)", "home": "\(options.paths.home.path)",
                                                   "default-isolation": "\(options.defaultIsolation.rawValue)"])
         try await app.runService()
-        withExtendedLifetime(watcher) {}
-        await manager.stopAll(evenThoseThatOutliveHulld: options.stopContainersOnExit)
+        await engine.shutdown(stoppingEverything: options.stopContainersOnExit)
         unlink(path)
     }
 }

@@ -1,5 +1,5 @@
 /// The `hull run`/`hull create` flag behind each field of hulld's create request, so the
-/// one validation of a request (CreateContainerRequest.validate) speaks in flags here.
+/// one validation of a request (ContainerSpec.validate) speaks in flags here.
 enum CreateRequestFlags {
     static let byField: [String: String] = [
         "image": "IMAGE", "name": "--name", "accel": "--accel", "isolation": "--isolation",

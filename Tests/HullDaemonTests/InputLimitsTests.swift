@@ -16,7 +16,7 @@ struct InputLimitsTests {
         try JSONDecoder().decode(CreateContainerRequest.self, from: Data(#"{"image": "busybox", "\#(field)": \#(value)}"#.utf8))
     }
 
-    /// Decodes and validates as hulld does (Body.decode, then RequestMapping); the 400's
+    /// Decodes and validates as hulld does (Body.decode, then SpecMapping); the 400's
     /// message, or nil when accepted.
     func refusal(_ field: String, _ value: String) -> String? {
         do {
