@@ -57,7 +57,7 @@ let package = Package(
         // The engine: containers, execs, logs, images and pulls, volumes, the state store.
         // Takes ContainerSpec, throws EngineError; knows no HTTP and no API face.
         .target(name: "HullEngine", dependencies: [
-            "HullModel", "HullRuntime", "HullLibvirt", "HullProtocol", "HullImages", "HullRegistry",
+            "HullModel", "HullRuntime", "HullProtocol", "HullImages", "HullRegistry",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullEngine"),

@@ -1,7 +1,6 @@
 import Foundation
 import HullModel
 import HullImages
-import HullLibvirt
 import HullProtocol
 import HullRuntime
 import Logging
@@ -14,8 +13,9 @@ package final class ContainerManager: Sendable {
     let store: StateStore
     let paths: HullPaths
     let logger: Logger
-    /// nil when libvirtd could not be reached at start: vm containers are refused then.
-    let libvirt: LibvirtConnection?
+    /// Modes this host cannot run now, and why (vm when libvirtd was not reachable at
+    /// start: DriverMonitor).
+    let unavailableModes: [IsolationMode: String]
 
     /// One per container id that something was done with since hulld started.
     private let slots = Mutex<[String: ContainerSlot]>([:])
@@ -38,11 +38,11 @@ package final class ContainerManager: Sendable {
         try await IsolationDrivers.make(mode, guest: guest, paths: paths, logger: logger, persistent: true)
     }
 
-    package init(store: StateStore, paths: HullPaths, libvirt: LibvirtConnection?, logger: Logger,
+    package init(store: StateStore, paths: HullPaths, unavailableModes: [IsolationMode: String], logger: Logger,
          defaultIsolation: IsolationMode = .defaultMode, makeDriver: @escaping DriverMaker = ContainerManager.realDrivers) {
         self.store = store
         self.paths = paths
-        self.libvirt = libvirt
+        self.unavailableModes = unavailableModes
         self.logger = logger
         self.makeDriver = makeDriver
         self.defaultIsolation = defaultIsolation
@@ -67,8 +67,8 @@ package final class ContainerManager: Sendable {
         if let missing = IsolationDrivers.available(paths: paths).first(where: { $0.mode == mode })?.missing {
             throw EngineError.conflict("--isolation \(mode.rawValue) is not available on this host: \(missing)")
         }
-        if mode == .vm, libvirt == nil {
-            throw EngineError.conflict("--isolation vm is not available: hulld could not reach libvirtd when it started (start libvirtd — scripts/setup.sh does — then restart hulld)")
+        if let why = unavailableModes[mode] {
+            throw EngineError.conflict("--isolation \(mode.rawValue) is not available: \(why)")
         }
         // What this host lacks (swap accounting, loop devices) conflicts with its state: 409.
         do {
@@ -142,7 +142,7 @@ package final class ContainerManager: Sendable {
         let record = ContainerRecord(
             id: id.full, name: name, image: spec.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
-            domain: mode == .vm ? GuestVM.domainName(for: name) : "", isolation: mode.rawValue,
+            domain: IsolationDrivers.hostName(of: name, mode: mode) ?? "", isolation: mode.rawValue,
             spec: spec, mainStream: nil, imageDigest: imageDigest)
         try store.insert(record)
         _ = try mainLog(id.full)
@@ -217,7 +217,7 @@ package final class ContainerManager: Sendable {
             throw error
         }
         let running = RunningContainer(sandbox: sandbox, process: process, mode: mode, outlivesHull: driver.outlivesHull,
-                                       domain: record.domain.isEmpty ? nil : record.domain, pipes: pipes)
+                                       pipes: pipes)
         slot(record.id).running.withLock { $0 = running }
         record.state = .running
         record.startedAt = Date()
@@ -242,11 +242,11 @@ package final class ContainerManager: Sendable {
                 reason = "OOM-killed: the container ran out of memory (its --memory limit, or the size of its guest)"
             }
         } catch {
-            // The agent session ended without an exit: the guest died. libvirt's stop
-            // event says how, once libvirt has reaped QEMU (a second or more under TCG).
-            if running.domain != nil { _ = await running.domainStopped.wait(for: .seconds(5)) }
+            // The session with the sandbox ended without an exit (a guest died): its
+            // runtime may say how (libvirt's stop event, once QEMU is reaped).
             code = 137
-            reason = running.endReason.withLock { $0 } ?? "the container's sandbox went away: \(error)"
+            reason = await running.sandbox.endReason(within: .seconds(5)) ?? running.endReason.withLock { $0 }
+                ?? "the container's sandbox went away: \(error)"
         }
         if let own = running.endReason.withLock({ $0 }), reason == nil { reason = own }
         await running.pipes.finish()
@@ -435,18 +435,6 @@ package final class ContainerManager: Sendable {
     package func resize(_ reference: String, rows: UInt16, columns: UInt16) async throws {
         let (_, running) = try running(reference)
         try await running.process.resize(WindowSize(rows: rows, columns: columns))
-    }
-
-    // MARK: libvirt events
-
-    package func domainEvent(_ domain: String, _ event: DomainLifecycleEvent) {
-        logger.debug("libvirt event", metadata: ["domain": "\(domain)", "event": "\(event)"])
-        guard case .stopped(let reason) = event else { return }
-        if let running = allLive().first(where: { $0.running.domain == domain })?.running {
-            // The exit watcher sees the agent session end and records this reason.
-            running.endReason.withLock { if $0 == nil { $0 = reason } }
-            running.domainStopped.fire()
-        }
     }
 
     // MARK: Restart of hulld

@@ -1,13 +1,12 @@
 import Foundation
-import HullLibvirt
 import HullModel
 import HullRuntime
 import Logging
 
 /// The engine every API face drives: containers (with their execs, logs and volumes) and
-/// images, over one state store. It owns the VM plumbing too — the libvirt connection,
-/// when libvirtd is reachable, and its lifecycle events — so a face never sees libvirt,
-/// and a host with only runc/runsc runs it without.
+/// images, over one state store. What the isolation drivers need beside them (libvirt's
+/// events: DriverMonitor) starts with it; no libvirt detail reaches the engine or a face,
+/// and a host with only runc/runsc runs it.
 package final class Engine: Sendable {
     package struct Options: Sendable {
         package var paths: HullPaths
@@ -23,31 +22,19 @@ package final class Engine: Sendable {
 
     package let containers: ContainerManager
     package let images: ImageService
-    private let watcher: DomainEventWatcher?
+    private let monitor: DriverMonitor
 
     /// Opens the state store and, when it can, libvirt; then takes over what the
     /// previous engine over the same state left running (ContainerManager.reconcile).
     package init(_ options: Options, logger: Logger) async throws {
-        LibvirtEventLoop.started
         // Without libvirt the engine still serves gvisor and process containers; vm ones
         // are refused until an engine starts with libvirtd up.
-        let libvirt: LibvirtConnection?
-        do {
-            libvirt = try LibvirtConnection()
-        } catch {
-            logger.warning("libvirt is not reachable: --isolation vm is unavailable until hulld restarts with libvirtd running (scripts/setup.sh starts it); gvisor and process work",
-                           metadata: ["error": "\(error)"])
-            libvirt = nil
-        }
+        let monitor = DriverMonitor(logger: logger)
         let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
-        let containers = ContainerManager(store: store, paths: options.paths, libvirt: libvirt, logger: logger,
+        let containers = ContainerManager(store: store, paths: options.paths, unavailableModes: monitor.unavailable, logger: logger,
                                           defaultIsolation: options.defaultIsolation)
         await containers.reconcile()
-        watcher = try libvirt.map { connection in
-            try DomainEventWatcher(connection: connection) { domain, event in
-                containers.domainEvent(domain, event)
-            }
-        }
+        self.monitor = monitor
         self.containers = containers
         images = ImageService(paths: options.paths, logger: logger, insecureRegistries: options.insecureRegistries)
     }
@@ -56,6 +43,6 @@ package final class Engine: Sendable {
     /// (runc/runsc) are stopped, and with `everything` every other one too.
     package func shutdown(stoppingEverything everything: Bool) async {
         await containers.stopAll(evenThoseThatOutliveHulld: everything)
-        withExtendedLifetime(watcher) {}
+        withExtendedLifetime(monitor) {}
     }
 }

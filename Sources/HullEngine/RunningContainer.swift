@@ -11,16 +11,12 @@ final class RunningContainer: Sendable {
     let mode: IsolationMode
     /// Whether the container keeps running when hulld exits (IsolationDriver.outlivesHull).
     let outlivesHull: Bool
-    /// The libvirt domain whose lifecycle events concern this container (vm), else nil.
-    let domain: String?
     let pipes: ProcessPipes
     let execs = Mutex<[String: ExecSession]>([:])
     /// Set by stop/kill/libvirt events before the exit is recorded: why it ended, when
     /// not by itself.
     let endReason = Mutex<String?>(nil)
     let stdinAttached = Mutex(false)
-    /// Fired by libvirt's stop event for its domain (its reason is in `endReason`).
-    let domainStopped = OneShotEvent()
     /// Fired once its exit is stored and it is no longer its slot's running one (stop waits on it).
     let gone = OneShotEvent()
 
@@ -30,12 +26,11 @@ final class RunningContainer: Sendable {
     }
 
     init(sandbox: any Sandbox, process: any ContainerProcess, mode: IsolationMode, outlivesHull: Bool,
-         domain: String?, pipes: ProcessPipes) {
+         pipes: ProcessPipes) {
         self.sandbox = sandbox
         self.process = process
         self.mode = mode
         self.outlivesHull = outlivesHull
-        self.domain = domain
         self.pipes = pipes
     }
 }

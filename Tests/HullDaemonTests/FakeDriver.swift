@@ -15,6 +15,14 @@ import Synchronization
 final class FakeWorld: Sendable {
     let starts = Mutex<[String: Int]>([:])
     let signals = Mutex<[String: [Int32]]>([:])
+    /// Whether containers run on when the engine that started them goes (as guests do).
+    let outlivesHull: Bool
+    /// The sandboxes of this world by container name, for a later engine to take over.
+    let sandboxes = Mutex<[String: FakeSandbox]>([:])
+
+    init(outlivesHull: Bool = false) {
+        self.outlivesHull = outlivesHull
+    }
 
     var driver: ContainerManager.DriverMaker {
         { mode, _, _, _ in FakeDriver(mode: mode, world: self) }
@@ -28,12 +36,26 @@ struct FakeDriver: IsolationDriver {
     let mode: IsolationMode
     let world: FakeWorld
     var rootfsForm: RootfsForm { .directory }
-    var outlivesHull: Bool { false }
+    var outlivesHull: Bool { world.outlivesHull }
     func helperSource(_ directory: HelperDirectory) -> String { "/nonexistent" }
     func volumeSource(hostPath: String, index: Int) -> String { hostPath }
     func adapt(_ spec: inout RuntimeSpec) {}
-    func createSandbox(bundle: OCIBundle, name: String) async throws -> any Sandbox { FakeSandbox(name: name, world: world) }
+    func createSandbox(bundle: OCIBundle, name: String) async throws -> any Sandbox {
+        let sandbox = FakeSandbox(name: name, world: world)
+        world.sandboxes.withLock { $0[name] = sandbox }
+        return sandbox
+    }
     func removeLeftovers(of name: String, bundle directory: URL) async {}
+
+    /// A world whose containers outlive the engine gives back the running ones.
+    func takeOver(_ leftover: Leftover, output: TakeoverOutput) async -> Takeover {
+        guard world.outlivesHull else { return .exited(code: 137, reason: "hulld restarted: it ends with the hulld that ran it") }
+        guard let sandbox = world.sandboxes.withLock({ $0[leftover.name] }), let process = sandbox.main.withLock({ $0 }),
+              (try? output()) != nil else {
+            return .exited(code: 137, reason: "gone while hulld was down")
+        }
+        return .running(sandbox, process)
+    }
 }
 
 final class FakeSandbox: Sandbox {

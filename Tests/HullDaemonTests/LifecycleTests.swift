@@ -23,7 +23,7 @@ struct LifecycleTests {
         rootfs = home.appendingPathComponent("rootfs")
         try FileManager.default.createDirectory(at: rootfs.appendingPathComponent("bin"), withIntermediateDirectories: true)
         store = try StateStore()
-        manager = ContainerManager(store: store, paths: HullPaths(home: home), libvirt: nil, logger: Logger(label: "test"),
+        manager = ContainerManager(store: store, paths: HullPaths(home: home), unavailableModes: [:], logger: Logger(label: "test"),
                                    defaultIsolation: .process, makeDriver: world.driver)
     }
 
@@ -123,11 +123,30 @@ struct LifecycleTests {
         try FileManager.default.removeItem(at: home)
     }
 
+    @Test("a new engine over the same state takes over a container that outlives it; stop then reaches it")
+    func takeOver() async throws {
+        let world = FakeWorld(outlivesHull: true)
+        let first = ContainerManager(store: store, paths: HullPaths(home: home), unavailableModes: [:], logger: Logger(label: "test"),
+                                     defaultIsolation: .process, makeDriver: world.driver)
+        let request = CreateContainerRequest(image: rootfs.path, command: ["/bin/app"], name: "term-6", isolation: "process",
+                                             rootfs: rootfs.path)
+        let id = try first.create(request.spec).id
+        try await first.start(id)
+        let next = ContainerManager(store: store, paths: HullPaths(home: home), unavailableModes: [:], logger: Logger(label: "test"),
+                                    defaultIsolation: .process, makeDriver: world.driver)
+        await next.reconcile()
+        #expect(try next.record(id).state == .running)
+        try await next.stop(id, timeout: 5)
+        #expect(try next.record(id).exitCode == 143)
+        #expect(world.signals("term-6") == [SIGTERM])
+        try FileManager.default.removeItem(at: home)
+    }
+
     @Test("a new hulld over the same state: a running container of a mode that does not outlive hulld is recorded as exited, saying why")
     func recovery() async throws {
         let id = try create("term-4")
         try await manager.start(id)
-        let next = ContainerManager(store: store, paths: HullPaths(home: home), libvirt: nil, logger: Logger(label: "test"),
+        let next = ContainerManager(store: store, paths: HullPaths(home: home), unavailableModes: [:], logger: Logger(label: "test"),
                                     defaultIsolation: .process, makeDriver: world.driver)
         await next.reconcile()
         let record = try next.record(id)

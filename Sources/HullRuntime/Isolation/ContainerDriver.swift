@@ -31,7 +31,46 @@ public protocol IsolationDriver: Sendable {
     /// Ends whatever an earlier hull process left of container `name` whose bundle is
     /// `directory` (hulld restarted and cannot take it over).
     func removeLeftovers(of name: String, bundle directory: URL) async
+    /// Takes over a container an earlier hull process started (hulld restarted): its
+    /// sandbox and main process when it still runs, else how it ended. Modes that do not
+    /// outlive hull end it (the default).
+    func takeOver(_ leftover: Leftover, output: TakeoverOutput) async -> Takeover
 }
+
+extension IsolationDriver {
+    public func takeOver(_ leftover: Leftover, output: TakeoverOutput) async -> Takeover {
+        await removeLeftovers(of: leftover.name, bundle: leftover.bundle)
+        return .exited(code: 137, reason: "hulld restarted: a container with --isolation \(mode.rawValue) ends with the hulld that ran it (hulld is its runtime's subreaper and holds its stdio)")
+    }
+}
+
+/// A container an earlier hull process started, as that one recorded it.
+public struct Leftover: Sendable {
+    public var name: String
+    public var bundle: URL
+    /// The runtime's handle of its main process (a guest agent's stream), when recorded.
+    public var mainStream: UInt32?
+    public var stdinOpen: Bool
+
+    public init(name: String, bundle: URL, mainStream: UInt32?, stdinOpen: Bool) {
+        self.name = name
+        self.bundle = bundle
+        self.mainStream = mainStream
+        self.stdinOpen = stdinOpen
+    }
+}
+
+/// What became of a leftover.
+public enum Takeover: Sendable {
+    /// It runs on, now held by this process.
+    case running(any Sandbox, any ContainerProcess)
+    /// It ended: its status, and why when it was not its own doing.
+    case exited(code: Int32, reason: String?)
+}
+
+/// Where a taken-over main process's output goes: its stdio, and how many bytes of each
+/// stream are already kept, so the runtime sends the rest exactly once.
+public typealias TakeoverOutput = @Sendable () throws -> (stdio: ProcessStdio, kept: (stdout: UInt64, stderr: UInt64))
 
 /// The isolation boundary of one container.
 public protocol Sandbox: Sendable {
@@ -61,6 +100,14 @@ public protocol Sandbox: Sendable {
     var diagnostics: String { get }
     /// Ends everything the container has on the host. Safe to call more than once.
     func delete() async
+    /// Why the sandbox went away when its process could not say (a guest that died: its
+    /// libvirt stop event), waiting at most `duration` for the runtime to tell; nil when
+    /// it has nothing to say (the default).
+    func endReason(within duration: Duration) async -> String?
+}
+
+extension Sandbox {
+    public func endReason(within duration: Duration) async -> String? { nil }
 }
 
 /// A process running in a container.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HullLibvirt
 import HullProtocol
 import Logging
@@ -71,12 +72,66 @@ public struct VMDriver: IsolationDriver {
         VirtiofsShares.killLeftovers(in: directory)
     }
 
-    /// The sandbox of a guest a previous hulld started, whose main process runs on
-    /// `stream` (hulld's reattach).
-    public static func adopt(vm: GuestVM, spec: RuntimeSpec, mainStream: UInt32) -> any Sandbox {
-        let sandbox = VMSandbox(vm: vm, spec: spec, shares: nil)
-        sandbox.main.withLock { $0 = mainStream }
-        return sandbox
+    /// The guest an earlier hulld started runs on (the agent waits for the next hulld,
+    /// `hull.persist=1`): connect to its agent again, adopt its main process, have it send
+    /// again what the log lacks, and drain the output of the old hulld's execs.
+    public func takeOver(_ leftover: Leftover, output: TakeoverOutput) async -> Takeover {
+        let domainName = GuestVM.domainName(for: leftover.name)
+        let libvirt: LibvirtConnection
+        do {
+            libvirt = try LibvirtConnection()
+        } catch {
+            return .exited(code: 137, reason: "hulld restarted and could not reach libvirt to take over the guest: \(error)")
+        }
+        let active = (try? libvirt.lookup(name: domainName)?.isActive()) ?? false
+        guard active else {
+            return .exited(code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
+        }
+        let vm: GuestVM
+        do {
+            vm = try await GuestVM.reattach(id: leftover.name, runDirectory: leftover.bundle, libvirt: libvirt, logger: logger)
+        } catch {
+            try? libvirt.lookup(name: domainName)?.destroy()
+            return .exited(code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+        }
+        let processes = vm.hello.processes ?? []
+        // Execs of the previous hulld: their output has no reader any more; drain it so
+        // they can finish.
+        for state in processes where state.exit == nil && state.stream != leftover.mainStream {
+            Self.drain(stream: state.stream, vm: vm)
+        }
+        guard let main = leftover.mainStream, let state = processes.first(where: { $0.stream == main }) else {
+            await vm.stop()
+            return .exited(code: 137, reason: "the container's exit status was lost while hulld was down")
+        }
+        if let exit = state.exit {
+            await vm.stop()
+            return .exited(code: exit.shellStatus, reason: nil)
+        }
+        do {
+            let (stdio, kept) = try output()
+            let process = vm.agent.adopt(stream: main, stdio: stdio, stdinOpen: leftover.stdinOpen)
+            // What the agent sent that never reached the log comes again: exactly once.
+            try await vm.agent.replay(stream: main, stdout: kept.stdout, stderr: kept.stderr)
+            let spec = (try? OCIBundle.existing(in: leftover.bundle, form: .disk))??.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
+            let sandbox = VMSandbox(vm: vm, spec: spec, shares: nil)
+            sandbox.main.withLock { $0 = main }
+            return .running(sandbox, process)
+        } catch {
+            vm.destroy()
+            return .exited(code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
+        }
+    }
+
+    private static func drain(stream: UInt32, vm: GuestVM) {
+        let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard sink >= 0 else { return }
+        let process = vm.agent.adopt(stream: stream, stdio: ProcessStdio(stdin: nil, stdout: sink, stderr: sink), stdinOpen: false)
+        Task {
+            try? await vm.agent.replay(stream: stream, stdout: .max, stderr: .max)
+            _ = try? await process.wait()
+            close(sink)
+        }
     }
 }
 
@@ -97,6 +152,12 @@ final class VMSandbox: Sandbox {
         self.spec = spec
         self.shares = shares
         self.writableDevice = writableDevice
+        GuestEndings.shared.watch(vm.domainName)
+    }
+
+    /// libvirt's reason, from its stop event (DriverMonitor feeds GuestEndings).
+    func endReason(within duration: Duration) async -> String? {
+        await GuestEndings.shared.reason(of: vm.domainName, within: duration)
     }
 
     func start(stdio: ProcessStdio) async throws -> any ContainerProcess {
@@ -160,5 +221,6 @@ final class VMSandbox: Sandbox {
     func delete() async {
         await vm.stop()
         await shares?.stop()
+        GuestEndings.shared.forget(vm.domainName)
     }
 }

@@ -1,8 +1,10 @@
 import Synchronization
 
-/// Something that happens once (a container left `live`), awaited with a deadline
-/// instead of polled.
-final class OneShotEvent: Sendable {
+/// Something that happens once (a container's exit stored, a guest's stop reported),
+/// awaited with a deadline instead of polled.
+public final class OneShotEvent: Sendable {
+    public init() {}
+
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -11,9 +13,9 @@ final class OneShotEvent: Sendable {
 
     private let state = Mutex(State())
 
-    var fired: Bool { state.withLock { $0.fired } }
+    public var fired: Bool { state.withLock { $0.fired } }
 
-    func fire() {
+    public func fire() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.fired = true
             defer { s.waiters = [:] }
@@ -23,7 +25,7 @@ final class OneShotEvent: Sendable {
     }
 
     /// True when the event has happened by the end of `duration`.
-    package func wait(for duration: Duration) async -> Bool {
+    public func wait(for duration: Duration) async -> Bool {
         if fired { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.waitFired(); return true }

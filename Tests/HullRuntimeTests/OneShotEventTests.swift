@@ -1,5 +1,4 @@
-@testable import HullDaemon
-@testable import HullEngine
+import HullRuntime
 import Testing
 
 @Suite("one-shot events awaited with a deadline (stop waits on a container's exit)")
