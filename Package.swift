@@ -81,7 +81,7 @@ let package = Package(
 
         .testTarget(name: "HullProtocolTests", dependencies: ["HullProtocol"]),
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
-        .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
+        .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol", "HullAPI"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullDaemonTests", dependencies: ["HullDaemon", "HullAPI", "HullRuntime"]),
         .testTarget(name: "HullRegistryTests", dependencies: ["HullRegistry", "HullImages"]),

@@ -27,17 +27,16 @@ extension ContainerManager {
             return
         }
         guard let libvirt else { return }
-        let active = (try? libvirt.lookup(name: record.domain)?.isActive()) ?? false
-        guard active else {
+        guard let domain = GuestVM.runningDomain(of: record.name, recorded: record.domain, paths: paths, libvirt: libvirt) else {
             markExited(record, code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
             return
         }
         let vm: GuestVM
         do {
-            vm = try await GuestVM.reattach(id: record.name, runDirectory: directory,
+            vm = try await GuestVM.reattach(id: record.name, domainName: domain, runDirectory: directory,
                                             libvirt: libvirt, logger: logger)
         } catch {
-            try? libvirt.lookup(name: record.domain)?.destroy()
+            try? libvirt.lookup(name: domain)?.destroy()
             markExited(record, code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
             return
         }
@@ -67,12 +66,12 @@ extension ContainerManager {
             try await vm.agent.replay(stream: main, stdout: log.offset(of: 1), stderr: log.offset(of: 2))
             let spec = (try? OCIBundle.existing(in: directory, form: .disk))??.spec ?? RuntimeSpec(process: RuntimeSpec.Process(args: []))
             let running = RunningContainer(sandbox: VMDriver.adopt(vm: vm, spec: spec, mainStream: main), process: process,
-                                           mode: mode, outlivesHull: true, domain: record.domain, pipes: pipes)
+                                           mode: mode, outlivesHull: true, domain: domain, pipes: pipes)
             live.withLock { $0[record.id] = running }
             var current = record
             current.state = .running
             try? store.save(current)
-            logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
+            logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(domain)"])
             Task { await self.watchExit(id: record.id, running: running) }
         } catch {
             vm.destroy()

@@ -143,7 +143,7 @@ final class ContainerManager: Sendable {
         let record = ContainerRecord(
             id: id.full, name: name, image: request.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
-            domain: mode == .vm ? GuestVM.domainName(for: name) : "", isolation: mode.rawValue,
+            domain: mode == .vm ? paths.domainName(for: name) : "", isolation: mode.rawValue,
             request: request, mainStream: nil, imageDigest: imageDigest)
         try store.insert(record)
         _ = try mainLog(id.full)

@@ -53,8 +53,8 @@ public struct VMDriver: IsolationDriver {
         config.extraKernelArgs += shares.kernelArgs
         let vm: GuestVM
         do {
-            vm = try await GuestVM.boot(id: name, config: config, rootDisk: overlay, image: image,
-                                        runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
+            vm = try await GuestVM.boot(id: name, domainName: paths.domainName(for: name), config: config,
+                                        rootDisk: overlay, image: image, runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
                                         autodestroy: autodestroy, filesystems: shares.filesystems,
                                         writableDisk: bundle.writable?.disk)
         } catch {
@@ -67,7 +67,7 @@ public struct VMDriver: IsolationDriver {
     public var outlivesHull: Bool { true }
 
     public func removeLeftovers(of name: String, bundle directory: URL) async {
-        try? LibvirtConnection().lookup(name: GuestVM.domainName(for: name))?.destroy()
+        try? LibvirtConnection().lookup(name: paths.domainName(for: name))?.destroy()
         VirtiofsShares.killLeftovers(in: directory)
     }
 
