@@ -92,7 +92,7 @@ let package = Package(
 
         .testTarget(name: "HullProtocolTests", dependencies: ["HullProtocol"]),
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
-        .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol"]),
+        .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol", "HullAPI"]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullDaemonTests", dependencies: [
             "HullDaemon", "HullEngine", "HullAPI", "HullRuntime", .product(name: "GRDB", package: "GRDB.swift"),

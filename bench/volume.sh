@@ -39,7 +39,10 @@ idle() {
   local name=$1; shift
   "$hull" run -d --name "$name" "$@" busybox sleep 600 >/dev/null
   sleep 5
-  local pid; pid=$(cat "/run/libvirt/qemu/hull-$name.pid")
+  local domain pid
+  # The guest's domain as hulld named it (hull-<6 hex of HULL_HOME>-NAME).
+  domain=$("$hull" inspect "$name" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["domain"])')
+  pid=$(cat "/run/libvirt/qemu/$domain.pid")
   local rss shm vfs=0
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   shm=$(awk '/^RssShmem/ {print $2}' "/proc/$pid/status")

@@ -23,6 +23,7 @@ extension ContainerManager {
             return
         }
         let leftover = Leftover(name: record.name, bundle: paths.runDirectory(id: String(record.id.prefix(12))),
+                                hostName: record.domain.isEmpty ? nil : record.domain,
                                 mainStream: record.mainStream.map { UInt32(truncatingIfNeeded: $0) },
                                 stdinOpen: record.spec.process.openStdin)
         let pipes = Mutex<ProcessPipes?>(nil)

@@ -142,7 +142,7 @@ package final class ContainerManager: Sendable {
         let record = ContainerRecord(
             id: id.full, name: name, image: spec.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
-            domain: IsolationDrivers.hostName(of: name, mode: mode) ?? "", isolation: mode.rawValue,
+            domain: IsolationDrivers.hostName(of: name, mode: mode, paths: paths) ?? "", isolation: mode.rawValue,
             spec: spec, mainStream: nil, imageDigest: imageDigest)
         try store.insert(record)
         _ = try mainLog(id.full)
@@ -221,6 +221,7 @@ package final class ContainerManager: Sendable {
         slot(record.id).running.withLock { $0 = running }
         record.state = .running
         record.startedAt = Date()
+        record.domain = IsolationDrivers.hostName(of: record.name, mode: mode, paths: paths) ?? record.domain
         record.mainStream = process.resumableStream.map(Int64.init)
         try store.save(record)
         logger.info("started", metadata: ["container": "\(record.id.prefix(12))", "isolation": "\(mode.rawValue)"])

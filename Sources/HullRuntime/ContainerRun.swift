@@ -11,8 +11,9 @@ public struct RunOptions: Sendable {
     /// Keep stdin open and forward the host's stdin (`-i`).
     public var interactive = false
     public var windowSize: WindowSize?
-    /// `--name`: names the guest `hull-NAME` (runc/runsc container `hull-NAME`) instead of
-    /// `hull-<short id>`.
+    /// `--name`: names the container NAME instead of its short id: the guest's domain
+    /// `hull-<6 hex of HULL_HOME>-NAME` (`HullPaths.domainName(for:)`), runc/runsc's
+    /// container `hull-NAME`.
     public var name: String?
     /// `--storage-opt size=`: the container's writable layer in MiB, on a file system of
     /// its own (OCIBundle); nil writes into the root as it is.

@@ -25,18 +25,17 @@ public final class GuestVM: Sendable {
         self.domain = domain
     }
 
-    public static func domainName(for id: String) -> String { "hull-\(id)" }
     static let consoleLogName = "console.log"
     static let controlSocketName = "control.sock"
 
-    /// Defines and starts a transient domain, then waits for the agent's handshake.
+    /// Defines and starts a transient domain named `domainName` (`HullPaths.domainName(for:)`),
+    /// then waits for the agent's handshake.
     /// On failure the domain is destroyed and the error carries the console log.
-    public static func boot(id: String, config: GuestConfig, rootDisk: URL?, image: GuestImage,
-                            runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
+    public static func boot(id: String, domainName name: String, config: GuestConfig, rootDisk: URL?,
+                            image: GuestImage, runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
                             autodestroy: Bool = true, filesystems: [FilesystemSpec] = [],
                             writableDisk: URL? = nil) async throws -> GuestVM {
         let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
-        let name = domainName(for: id)
         let console = runDirectory.appendingPathComponent(consoleLogName)
         let socket = runDirectory.appendingPathComponent(controlSocketName)
         let channel = try ControlChannelChoice.decide()
@@ -101,12 +100,25 @@ public final class GuestVM: Sendable {
         }
     }
 
+    /// The running domain of container `name`'s guest, to take over after hulld restarted:
+    /// the one its record holds (`recorded`), or `paths.domainName(for: name)` for a record
+    /// made before domain names carried HULL_HOME (`hull-NAME`) whose container was started
+    /// again since (booted under this HULL_HOME's name; tried first: no other hulld has it).
+    /// nil when neither runs.
+    public static func runningDomain(of name: String, recorded: String, paths: HullPaths,
+                                     libvirt: LibvirtConnection) -> String? {
+        let current = paths.domainName(for: name)
+        return (current == recorded ? [recorded] : [current, recorded]).first { candidate in
+            (try? libvirt.lookup(name: candidate)?.isActive()) ?? false
+        }
+    }
+
     /// Takes over the running guest of container `id` whose host went away (hulld
     /// restarted): connects to its control socket again and resumes the agent's session.
-    /// The reply lists the processes the agent runs and those it saw exit.
-    public static func reattach(id: String, runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
-                                timeout: Duration = .seconds(15)) async throws -> GuestVM {
-        let name = domainName(for: id)
+    /// `domainName` is the one `runningDomain` found. The reply lists the processes the
+    /// agent runs and those it saw exit.
+    public static func reattach(id: String, domainName name: String, runDirectory: URL, libvirt: LibvirtConnection,
+                                logger: Logger, timeout: Duration = .seconds(15)) async throws -> GuestVM {
         guard let domain = try libvirt.lookup(name: name), try domain.isActive() else {
             throw AgentError.channel("the guest \(name) is not running")
         }

@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("entrypoint"), help: ArgumentHelp("Replace the image's entrypoint (\"\" clears it).", valueName: "CMD"))
     var entrypoint: String?
 
-    @Option(name: .customLong("name"), help: "Name the container (its guest shows as hull-NAME in `virsh list`).")
+    @Option(name: .customLong("name"), help: "Name the container (its guest shows as hull-<6 hex of HULL_HOME>-NAME in `virsh list`).")
     var name: String?
 
     @Option(name: .customLong("hostname"), help: "Container host name (default: the short container id).")

@@ -85,7 +85,7 @@ extension Integration {
             let name = "flagtest-\(UInt32.random(in: 0...UInt32.max))"
             let r = try run(["--name", name, "-w", "/made/here", "busybox", "sh", "-c", "pwd"])
             #expect(r.out == "/made/here\n", "stderr: \(r.err)")
-            #expect(try !HullCLI.hullDomains().contains("hull-\(name)"))
+            #expect(try !HullCLI.hullDomains().contains(HullCLI.domain(name)))
         }
 
         @Test("SIGTERM reaches a process that handles it")

@@ -40,6 +40,10 @@ final class DaemonHarness: @unchecked Sendable {
 
     var client: DaemonClient { DaemonClient(socketPath: socket) }
 
+    /// The guest domains of this hulld's HULL_HOME, and the one of container `name`.
+    func domains() throws -> Set<String> { try HullCLI.hullDomains(HullPaths(home: home)) }
+    func domain(_ name: String) -> String { HullPaths(home: home).domainName(for: name) }
+
     func start() throws {
         let p = Process()
         p.executableURL = Self.hulldBinary

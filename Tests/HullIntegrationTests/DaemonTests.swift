@@ -44,7 +44,7 @@ extension Integration {
 
             #expect(try d.hull(["rm", "life"]).status == 0)
             #expect(!(try d.hull(["ps", "-a"]).out.contains("life")))
-            #expect(!(try HullCLI.hullDomains()).contains("hull-life"))
+            #expect(!(try d.domains()).contains(d.domain("life")))
             #expect(try d.hull(["logs", "life"]).err.contains("no such container: life"))
         }
 
@@ -121,11 +121,28 @@ extension Integration {
             let d = try DaemonHarness()
             #expect(try d.hull(["run", "-d", "--name", "victim", "busybox", "sleep", "1000"]).status == 0)
             let conn = try LibvirtConnection()
-            try #require(try conn.lookup(name: "hull-victim")).destroy()
+            try #require(try conn.lookup(name: d.domain("victim"))).destroy()
             #expect(try d.hull(["wait", "victim"]).out == "137\n")
             let info = try JSONSerialization.jsonObject(with: Data(try d.hull(["inspect", "victim"]).out.utf8)) as? [[String: Any]]
             #expect(info?.first?["state"] as? String == "exited")
             #expect((info?.first?["exitReason"] as? String ?? "").contains("destroyed"), "\(String(describing: info))")
+        }
+
+        @Test("two hullds, each with its own HULL_HOME, run containers of one name and see only their own guest")
+        func sameNameInTwoHomes() throws {
+            let a = try DaemonHarness(), b = try DaemonHarness()
+            for d in [a, b] {
+                let r = try d.hull(["run", "-d", "-m", "48m", "--name", "twin", "busybox", "sleep", "1000"])
+                #expect(r.status == 0, "\(r.err)\n\(d.logTail)")
+            }
+            #expect(a.domain("twin") != b.domain("twin"))
+            #expect(try a.domains() == [a.domain("twin")])
+            #expect(try b.domains() == [b.domain("twin")])
+            let info = try JSONSerialization.jsonObject(with: Data(try a.hull(["inspect", "twin"]).out.utf8)) as? [[String: Any]]
+            #expect(info?.first?["domain"] as? String == a.domain("twin"))
+            #expect(try a.hull(["rm", "-f", "twin"]).status == 0)
+            #expect(try b.domains() == [b.domain("twin")], "removing one hulld's twin left the other's running")
+            #expect(try b.hull(["exec", "twin", "echo", "still"]).out == "still\n")
         }
 
         @Test("hulld killed with SIGKILL: its three containers keep running, their logs and exec work after a restart")
@@ -141,7 +158,7 @@ extension Integration {
             for n in 1...3 { before[n] = try numbers(d, "keep\(n)") }
             d.kill9()
             Thread.sleep(forTimeInterval: 2)
-            #expect(try HullCLI.hullDomains().isSuperset(of: ["hull-keep1", "hull-keep2", "hull-keep3"]))
+            #expect(try d.domains().isSuperset(of: (1...3).map { d.domain("keep\($0)") }))
             try d.start()
             let ps = try d.hull(["ps"])
             for n in 1...3 { #expect(ps.out.contains("keep\(n)"), "\(ps.out)") }
@@ -184,7 +201,7 @@ extension Integration {
                 _ = try? d.hull(["rm", "-f"] + names.filter { $0.hasPrefix("many\(client)-") })
             }
             #expect(try d.hull(["ps", "-a", "-q"]).out.isEmpty)
-            #expect(try HullCLI.hullDomains().filter { $0.hasPrefix("hull-many") }.isEmpty)
+            #expect(try d.domains().filter { $0.hasPrefix(d.domain("many")) }.isEmpty)
         }
     }
 }

@@ -49,7 +49,7 @@ extension Integration {
             kill(client.processIdentifier, SIGKILL)
             client.waitUntilExit()
             #expect(try eventually(30) { try !containerNames().contains(name) }, "hulld removed the container of the dead client")
-            #expect(try eventually(10) { try !HullCLI.hullDomains().contains("hull-\(name)") })
+            #expect(try eventually(10) { try !HullCLI.hullDomains().contains(HullCLI.domain(name)) })
             #expect(eventually(10) { HullCLI.runDirectories().subtracting(dirsBefore).isEmpty })
         }
 

@@ -112,7 +112,7 @@ extension Integration {
             let dirsBefore = HullCLI.runDirectories()
             let r = try HullCLI.run(["run", "--rm", "--name", name, "busybox", "sh", "-c", "echo data > /written; cat /written"])
             #expect(r.out == "data\n")
-            #expect(try !HullCLI.hullDomains().contains("hull-\(name)"))
+            #expect(try !HullCLI.hullDomains().contains(HullCLI.domain(name)))
             #expect(HullCLI.runDirectories().subtracting(dirsBefore).isEmpty)
             // The write went to a throwaway overlay: the next container does not see it.
             let again = try HullCLI.run(["run", "--rm", "busybox", "sh", "-c", "test -e /written && echo leaked || echo clean"])
@@ -147,10 +147,10 @@ extension Integration {
             // rdinit=/bin/sh: the guest runs a shell on its console instead of the agent.
             let r = try HullCLI.run(["run", "--rm", "--name", name, "--boot-timeout", "8", "--kernel-arg", "rdinit=/bin/sh", "busybox", "true"])
             #expect(r.status == 125)
-            #expect(r.err.contains("guest hull-\(name) did not come up"))
+            #expect(r.err.contains("guest \(HullCLI.domain(name)) did not come up"))
             #expect(r.err.contains("did not answer hello"))
             #expect(r.err.contains("guest console"))
-            #expect(try !HullCLI.hullDomains().contains("hull-\(name)"))
+            #expect(try !HullCLI.hullDomains().contains(HullCLI.domain(name)))
         }
 
         @Test("a guest whose kernel panics is reported with the panic from its console")

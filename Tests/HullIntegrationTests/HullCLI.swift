@@ -60,11 +60,15 @@ enum HullCLI {
         return Result(status: process.terminationStatus, stdout: box.out, stderr: box.err)
     }
 
-    /// Guest domains libvirt knows, by name.
-    static func hullDomains() throws -> Set<String> {
+    /// The guest domains libvirt knows of one HULL_HOME (the tests' own unless told), by
+    /// name: another hulld's (other tests', with their own HULL_HOME) are not counted.
+    static func hullDomains(_ paths: HullPaths = HullPaths()) throws -> Set<String> {
         let conn = try LibvirtConnection()
-        return Set(try conn.listDomains().map(\.name).filter { $0.hasPrefix("hull-") })
+        return Set(try conn.listDomains().map(\.name).filter(paths.ownsDomain))
     }
+
+    /// The domain of container `name`'s guest under the tests' HULL_HOME.
+    static func domain(_ name: String) -> String { HullPaths().domainName(for: name) }
 
     static func runDirectories() -> Set<String> {
         Set((try? FileManager.default.contentsOfDirectory(atPath: HullPaths().runs.path)) ?? [])

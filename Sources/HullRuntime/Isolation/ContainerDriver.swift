@@ -48,13 +48,17 @@ extension IsolationDriver {
 public struct Leftover: Sendable {
     public var name: String
     public var bundle: URL
+    /// The name the host knew its sandbox by when it last started (a guest's libvirt
+    /// domain, as IsolationDrivers.hostName gave it then), when recorded.
+    public var hostName: String?
     /// The runtime's handle of its main process (a guest agent's stream), when recorded.
     public var mainStream: UInt32?
     public var stdinOpen: Bool
 
-    public init(name: String, bundle: URL, mainStream: UInt32?, stdinOpen: Bool) {
+    public init(name: String, bundle: URL, hostName: String?, mainStream: UInt32?, stdinOpen: Bool) {
         self.name = name
         self.bundle = bundle
+        self.hostName = hostName
         self.mainStream = mainStream
         self.stdinOpen = stdinOpen
     }

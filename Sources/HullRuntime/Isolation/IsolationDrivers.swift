@@ -40,7 +40,7 @@ extension IsolationDrivers {
     /// The name the host knows container `name`'s sandbox by, where that is a thing of
     /// its own (a guest's libvirt domain), for people to find it (`virsh list`); nil for
     /// modes without one.
-    public static func hostName(of name: String, mode: IsolationMode) -> String? {
-        mode == .vm ? GuestVM.domainName(for: name) : nil
+    public static func hostName(of name: String, mode: IsolationMode, paths: HullPaths) -> String? {
+        mode == .vm ? paths.domainName(for: name) : nil
     }
 }

@@ -54,8 +54,8 @@ public struct VMDriver: IsolationDriver {
         config.extraKernelArgs += shares.kernelArgs
         let vm: GuestVM
         do {
-            vm = try await GuestVM.boot(id: name, config: config, rootDisk: overlay, image: image,
-                                        runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
+            vm = try await GuestVM.boot(id: name, domainName: paths.domainName(for: name), config: config,
+                                        rootDisk: overlay, image: image, runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
                                         autodestroy: autodestroy, filesystems: shares.filesystems,
                                         writableDisk: bundle.writable?.disk)
         } catch {
@@ -68,7 +68,7 @@ public struct VMDriver: IsolationDriver {
     public var outlivesHull: Bool { true }
 
     public func removeLeftovers(of name: String, bundle directory: URL) async {
-        try? LibvirtConnection().lookup(name: GuestVM.domainName(for: name))?.destroy()
+        try? LibvirtConnection().lookup(name: paths.domainName(for: name))?.destroy()
         VirtiofsShares.killLeftovers(in: directory)
     }
 
@@ -76,20 +76,20 @@ public struct VMDriver: IsolationDriver {
     /// `hull.persist=1`): connect to its agent again, adopt its main process, have it send
     /// again what the log lacks, and drain the output of the old hulld's execs.
     public func takeOver(_ leftover: Leftover, output: TakeoverOutput) async -> Takeover {
-        let domainName = GuestVM.domainName(for: leftover.name)
         let libvirt: LibvirtConnection
         do {
             libvirt = try LibvirtConnection()
         } catch {
             return .exited(code: 137, reason: "hulld restarted and could not reach libvirt to take over the guest: \(error)")
         }
-        let active = (try? libvirt.lookup(name: domainName)?.isActive()) ?? false
-        guard active else {
+        guard let domainName = GuestVM.runningDomain(of: leftover.name, recorded: leftover.hostName ?? paths.domainName(for: leftover.name),
+                                                     paths: paths, libvirt: libvirt) else {
             return .exited(code: 137, reason: "the guest was gone when hulld started (it ended while hulld was down)")
         }
         let vm: GuestVM
         do {
-            vm = try await GuestVM.reattach(id: leftover.name, runDirectory: leftover.bundle, libvirt: libvirt, logger: logger)
+            vm = try await GuestVM.reattach(id: leftover.name, domainName: domainName, runDirectory: leftover.bundle,
+                                            libvirt: libvirt, logger: logger)
         } catch {
             try? libvirt.lookup(name: domainName)?.destroy()
             return .exited(code: 137, reason: "hulld restarted and could not take over the guest (\(error)), so it was stopped")
