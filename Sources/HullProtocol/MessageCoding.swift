@@ -29,6 +29,7 @@ public enum MessageCoding {
         case .resize(let p): return json(Envelope(method: request.method, params: p))
         case .shutdown: return json(Envelope<Empty>(method: request.method, params: nil))
         case .replay(let p): return json(Envelope(method: request.method, params: p))
+        case .cgroupUsage(let p): return json(Envelope(method: request.method, params: p))
         }
     }
 
@@ -41,6 +42,7 @@ public enum MessageCoding {
         case "resize": return .resize(try params(ResizeRequest.self, bytes))
         case "shutdown": return .shutdown
         case "replay": return .replay(try params(ReplayRequest.self, bytes))
+        case "cgroupUsage": return .cgroupUsage(try params(CgroupUsageRequest.self, bytes))
         default: throw .malformedMessage("unknown method \(method)")
         }
     }

@@ -20,6 +20,10 @@ public enum Request: Sendable, Equatable {
     /// After a resume: the host logged the process's output up to these byte offsets;
     /// the agent sends what came after again, then new output.
     case replay(ReplayRequest)
+    /// The texts of the cgroup files of the container started on `stream`; the answer is
+    /// `CgroupFiles`. Added after version 2 without a bump: an agent that predates it
+    /// answers "unknown method cgroupUsage" and its session goes on.
+    case cgroupUsage(CgroupUsageRequest)
 
     public var method: String {
         switch self {
@@ -29,6 +33,7 @@ public enum Request: Sendable, Equatable {
         case .resize: "resize"
         case .shutdown: "shutdown"
         case .replay: "replay"
+        case .cgroupUsage: "cgroupUsage"
         }
     }
 }
@@ -153,6 +158,36 @@ public struct ReplayRequest: Codable, Sendable, Equatable {
         self.stream = stream
         self.stdout = stdout
         self.stderr = stderr
+    }
+}
+
+public struct CgroupUsageRequest: Codable, Sendable, Equatable {
+    /// The stream the container's main process was started on.
+    public var stream: UInt32
+    public init(stream: UInt32) {
+        self.stream = stream
+    }
+}
+
+/// The agent's answer to `cgroupUsage`: the container cgroup's (v2) files as the guest's
+/// kernel wrote them, each cut at `maxFileBytes`. Untrusted on the host: HullRuntime's
+/// `CgroupUsage` parses them with bounds and refuses what no kernel writes.
+public struct CgroupFiles: Codable, Sendable, Equatable {
+    public var memoryCurrent: String
+    public var memoryMax: String
+    public var pidsCurrent: String
+    public var pidsMax: String
+    public var cpuStat: String
+
+    /// The most the agent sends of one file (cpu.stat is ~150 bytes, the others one number).
+    public static let maxFileBytes = 4096
+
+    public init(memoryCurrent: String, memoryMax: String, pidsCurrent: String, pidsMax: String, cpuStat: String) {
+        self.memoryCurrent = memoryCurrent
+        self.memoryMax = memoryMax
+        self.pidsCurrent = pidsCurrent
+        self.pidsMax = pidsMax
+        self.cpuStat = cpuStat
     }
 }
 

@@ -158,6 +158,19 @@ public final class AgentConnection: Sendable {
         _ = try await call(.replay(ReplayRequest(stream: stream, stdout: stdout, stderr: stderr)), expecting: Empty.self)
     }
 
+    /// The usage of the container whose main process runs on `stream`: the agent sends
+    /// its cgroup's files, parsed here with bounds (`CgroupUsage.parse`) like everything a
+    /// guest says. nil from an agent built before the request (an older guest image).
+    public func cgroupUsage(stream: UInt32, timeout: Duration = .seconds(10)) async throws -> CgroupUsage? {
+        let files: CgroupFiles
+        do {
+            files = try await call(.cgroupUsage(CgroupUsageRequest(stream: stream)), expecting: CgroupFiles.self, timeout: timeout)
+        } catch AgentError.remote(let message) where message.hasSuffix("unknown method cgroupUsage") {
+            return nil
+        }
+        return try CgroupUsage.parse(files)
+    }
+
     public func call<R: Codable & Sendable>(_ request: Request, expecting: R.Type,
                                             timeout: Duration = .seconds(30)) async throws -> R {
         let stream = allocateStream()

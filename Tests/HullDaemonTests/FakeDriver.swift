@@ -89,6 +89,7 @@ final class FakeSandbox: Sandbox {
     }
 
     func processTable() async throws -> ProcessTable? { nil }
+    func cgroupUsage() async throws -> CgroupUsage? { nil }
     func destroy() async { main.withLock { $0 }?.end(ExitStatus(signal: SIGKILL)) }
     func hostProcessIDs() -> [Int32] { [] }
     var diagnostics: String { "" }

@@ -93,6 +93,13 @@ public protocol Sandbox: Sendable {
     /// The container's processes (`hull top`) as the runtime sees them from outside, so no
     /// `ps` is needed in the image; nil where `ps` through `runTool` answers it (a guest).
     func processTable() async throws -> ProcessTable?
+    /// The container's resource use and limits as its own cgroup counts them (`hull
+    /// stats`): the container's cgroup in its guest (vm, asked of the agent); its host
+    /// cgroup (process); the host cgroup of the whole sandbox, the Sentry's and gofer's
+    /// own memory, threads and CPU time included (gvisor: docs/limits.md, "Usage"). nil
+    /// when there is none to read: before `start`, after `delete`, or a guest whose agent
+    /// predates the request. Throws when the cgroup exists but gives no reading.
+    func cgroupUsage() async throws -> CgroupUsage?
     /// Ends the container at once (guest destroyed, runtime container killed); its
     /// process's `wait` then returns. `delete` still has to be called.
     func destroy() async

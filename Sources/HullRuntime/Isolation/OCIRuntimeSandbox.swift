@@ -139,6 +139,13 @@ final class OCIRuntimeSandbox: Sandbox {
         return (HostCgroup(path: path).oomKills() ?? 0) > 0
     }
 
+    /// runc: the container's host cgroup; runsc: its sandbox's (Sentry, gofer), where
+    /// runsc puts everything it runs for the container.
+    func cgroupUsage() async throws -> CgroupUsage? {
+        guard let path = bundle.spec.linux?.cgroupsPath, state.withLock({ $0.created && !$0.deleted }) else { return nil }
+        return try HostCgroup(path: path).usage()
+    }
+
     func startFailure(_ message: String) -> RunError {
         state.withLock { $0.runtimeLog = message }
         return RunError.startFailed(OCIRuntime.startFailure(message))

@@ -203,6 +203,16 @@ final class VMSandbox: Sandbox {
         vm.destroy()
     }
 
+    /// The container's cgroup in the guest, as the agent reads it.
+    func cgroupUsage() async throws -> CgroupUsage? {
+        guard let stream = main.withLock({ $0 }) else { return nil }
+        do {
+            return try await vm.agent.cgroupUsage(stream: stream)
+        } catch AgentError.sessionClosed {
+            return nil   // the guest is gone (deleted, or powered off)
+        }
+    }
+
     /// The guest's busybox `ps` beside the container answers (hulld's GuestHelper).
     func processTable() async throws -> ProcessTable? { nil }
 

@@ -138,6 +138,16 @@ final class Agent: Sendable {
             respond(stream: stream, error: table.resize(stream: request.stream, request.size))
         case .replay(let request):
             respond(stream: stream, error: table.replay(request))
+        case .cgroupUsage(let request):
+            guard let container = launcher.containers.get(stream: request.stream) else {
+                writer.respondError(stream: stream, "no container on stream \(request.stream)")
+                return
+            }
+            do {
+                writer.respond(stream: stream, Response(result: try container.cgroup.usageFiles()))
+            } catch {
+                writer.respondError(stream: stream, "\(error)")
+            }
         case .shutdown:
             writer.respond(stream: stream, Response(result: Empty()))
             power.powerOff("the host asked for a shutdown")

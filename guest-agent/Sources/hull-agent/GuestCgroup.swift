@@ -137,6 +137,20 @@ final class GuestCgroup: Sendable {
         return UInt64(String(decoding: bytes, as: UTF8.self).trimmingWhitespace)
     }
 
+    /// What the host's `cgroupUsage` asks for: this cgroup's usage files as the kernel
+    /// wrote them, each cut at `CgroupFiles.maxFileBytes` (the host parses them).
+    func usageFiles() throws(AgentError) -> CgroupFiles {
+        func read(_ name: String) throws(AgentError) -> String {
+            guard let bytes = FileIO.readFile(path + "/" + name, limit: CgroupFiles.maxFileBytes) else {
+                throw AgentError("the container's cgroup: \(SystemError("read \(path)/\(name)"))")
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return CgroupFiles(memoryCurrent: try read("memory.current"), memoryMax: try read("memory.max"),
+                           pidsCurrent: try read("pids.current"), pidsMax: try read("pids.max"),
+                           cpuStat: try read("cpu.stat"))
+    }
+
     private static func write(_ value: String, to file: String) -> SystemError? {
         let fd = open(file, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return SystemError("open \(file)") }

@@ -15,7 +15,7 @@ struct ProcessLauncher: Sendable {
     let appliesHostname: Bool
     /// The stdin of processes that get none; shared, never closed.
     let devNull: Int32
-    /// Running containers by the stream of their main process, for `exec`.
+    /// Running containers by the stream of their main process, for `exec` and `cgroupUsage`.
     let containers = ContainerRegistry()
 
     /// The process once its exec succeeded (its I/O not started yet), or the error text
