@@ -89,12 +89,27 @@ public struct StatsResult: Codable, Sendable, Equatable {
     /// nil under --isolation process, which shares the host's kernel.
     public var guestMemoryTotalBytes: UInt64?
     public var guestMemoryUsedBytes: UInt64?
+    /// The container's own cgroup, where its limits apply (docs/limits.md, "Usage"): the
+    /// memory it uses and its limit (nil: none), its tasks and their limit. Inside a guest
+    /// the container's cgroup there; under runc its host cgroup; under runsc the whole
+    /// sandbox's host cgroup (gVisor's own processes included). Absent when the runtime
+    /// gave no reading (a guest whose agent predates it).
+    public var memoryUsageBytes: UInt64?
+    public var memoryLimitBytes: UInt64?
+    public var pids: UInt64?
+    public var pidsLimit: UInt64?
+
     public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64?,
-                guestMemoryUsedBytes: UInt64?) {
+                guestMemoryUsedBytes: UInt64?, memoryUsageBytes: UInt64? = nil, memoryLimitBytes: UInt64? = nil,
+                pids: UInt64? = nil, pidsLimit: UInt64? = nil) {
         self.cpuPercent = cpuPercent
         self.vcpus = vcpus
         self.hostMemoryBytes = hostMemoryBytes
         self.guestMemoryTotalBytes = guestMemoryTotalBytes
         self.guestMemoryUsedBytes = guestMemoryUsedBytes
+        self.memoryUsageBytes = memoryUsageBytes
+        self.memoryLimitBytes = memoryLimitBytes
+        self.pids = pids
+        self.pidsLimit = pidsLimit
     }
 }

@@ -36,8 +36,10 @@ extension Integration {
         func lifecycle(mode: IsolationMode) throws {
             try HullCLI.require(mode)
             let d = try DaemonHarness()
-            let run = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "core", "-e", "MARK=m", "-w", "/tmp",
-                                  "busybox", "sh", "-c", "trap 'echo term; exit 3' TERM; echo out1; echo err1 >&2; while true; do sleep 0.2; done"])
+            // Limits for stats to report (gVisor refuses --pids-limit: docs/limits.md).
+            let limits = ["-m", "128m"] + (mode == .gvisor ? [] : ["--pids-limit", "64"])
+            let run = try d.hull(["run", "-d", "--isolation", mode.rawValue, "--name", "core", "-e", "MARK=m", "-w", "/tmp"] + limits
+                                 + ["busybox", "sh", "-c", "trap 'echo term; exit 3' TERM; echo out1; echo err1 >&2; while true; do sleep 0.2; done"])
             #expect(run.status == 0, "\(run.err)\n\(d.logTail)")
             let id = run.out.trimmingCharacters(in: .whitespacesAndNewlines)
             let first = try logs(d, "core", containing: "err1")
@@ -71,6 +73,9 @@ extension Integration {
             #expect(shell, "\(top.out)")
             let stats = try d.hull(["stats", "core"])
             #expect(stats.status == 0 && stats.out.contains("core") && stats.out.contains("MiB"), "\(stats.out)\(stats.err)")
+            // The container's own cgroup, against its limits: the same figures it sees.
+            #expect(stats.out.contains(" / 128.0MiB"), "memory limit in stats: \(stats.out)")
+            if mode != .gvisor { #expect(stats.out.contains(" / 64"), "pids limit in stats: \(stats.out)") }
 
             // stop sends SIGTERM first: the trap runs and sets the exit code. (Not /tmp: gVisor
             // mounts a tmpfs there, as it does under Docker.)

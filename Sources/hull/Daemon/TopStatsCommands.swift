@@ -22,7 +22,7 @@ struct TopCommand: AsyncParsableCommand {
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Show what running containers cost the host (CPU, memory; one sample) and the memory their own kernel counts.")
+        commandName: "stats", abstract: "Show what running containers use (one sample): CPU on the host, memory and tasks in their own cgroup against its limits, the memory their own kernel counts, and the host memory they cost.")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "Container names or ids (default: every running one).") var containers: [String] = []
 
@@ -36,12 +36,15 @@ struct StatsCommand: AsyncParsableCommand {
             }
             for name in names {
                 let s = try await client.call(.GET, "/v1/containers/\(try pathComponent(name))/stats", expecting: StatsResult.self)
+                let limit = { (n: UInt64?) in n.map(Bytes.text) ?? "unlimited" }
                 rows.append([name, String(format: "%.1f%%", s.cpuPercent), "\(s.vcpus)",
+                             s.memoryUsageBytes.map { "\(Bytes.text($0)) / \(limit(s.memoryLimitBytes))" } ?? "-",
+                             s.pids.map { "\($0)" + (s.pidsLimit.map { " / \($0)" } ?? "") } ?? "-",
                              s.guestMemoryUsedBytes.flatMap { used in s.guestMemoryTotalBytes.map { "\(Bytes.text(used)) / \(Bytes.text($0))" } } ?? "-",
                              Bytes.text(s.hostMemoryBytes)])
             }
         }
-        Table.print(header: ["NAME", "CPU", "CPUS", "OWN KERNEL MEM USED / TOTAL", "HOST RSS"], rows: rows)
+        Table.print(header: ["NAME", "CPU", "CPUS", "MEM USAGE / LIMIT", "PIDS", "OWN KERNEL MEM USED / TOTAL", "HOST RSS"], rows: rows)
     }
 }
 
