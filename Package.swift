@@ -48,7 +48,7 @@ let package = Package(
         ], path: "Sources/HullRegistry"),
         .target(name: "CHullRuntime", path: "Sources/CHullRuntime"),
         .target(name: "HullRuntime", dependencies: [
-            "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
+            "HullModel", "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/HullRuntime"),
         // The engine's vocabulary: ContainerSpec (what any API face asks for), what the

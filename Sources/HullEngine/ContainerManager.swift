@@ -56,7 +56,7 @@ package final class ContainerManager: Sendable {
         do {
             mode = try spec.isolation.map { try IsolationMode.parse($0, source: "isolation") } ?? defaultIsolation
             try ModeSpecificFlag.check(SpecMapping.modeSpecificFlags(of: spec), for: mode)
-            try SpecMapping.limits(of: spec).check(for: mode, host: .capable)
+            try spec.limits.check(for: mode, host: .capable)
         } catch {
             // A request that contradicts itself (isolation process with accel) is a 400,
             // as the document's schema says; one that meets this hulld's default mode or
@@ -72,7 +72,7 @@ package final class ContainerManager: Sendable {
         }
         // What this host lacks (swap accounting, loop devices) conflicts with its state: 409.
         do {
-            try SpecMapping.limits(of: spec).check(for: mode, host: .current())
+            try spec.limits.check(for: mode, host: .current())
         } catch {
             throw EngineError.conflict("\(error)")
         }

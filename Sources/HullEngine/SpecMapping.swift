@@ -80,12 +80,6 @@ enum SpecMapping {
         return isDirectory.boolValue ? .directory(url) : .tarball(url)
     }
 
-    /// The spec's resource limits (checked per mode by `ResourceLimits.check`).
-    static func limits(of spec: ContainerSpec) -> ResourceLimits {
-        ResourceLimits(memoryMiB: spec.limits.memoryMiB, memorySwapMiB: spec.limits.memorySwapMiB, cpus: spec.limits.cpus,
-                       pidsLimit: spec.limits.pidsLimit, storageSizeMiB: spec.limits.storageSizeMiB)
-    }
-
     /// The spec's flags that only some isolation modes honour.
     static func modeSpecificFlags(of spec: ContainerSpec) -> Set<ModeSpecificFlag> {
         var given: Set<ModeSpecificFlag> = []

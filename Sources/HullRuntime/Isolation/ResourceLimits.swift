@@ -1,25 +1,13 @@
 import Foundation
+import HullModel
 
 /// The resource limits a container asks for (`-m`, `--memory-swap`, `--cpus`,
-/// `--pids-limit`, `--storage-opt size=`), and which of them a mode can enforce on this
-/// host. A limit that would only be recorded is refused before anything starts
-/// (docs/limits.md).
-public struct ResourceLimits: Sendable, Equatable {
-    public var memoryMiB: Int?
-    public var memorySwapMiB: Int?
-    public var cpus: Double?
-    public var pidsLimit: Int?
-    public var storageSizeMiB: Int?
+/// `--pids-limit`, `--storage-opt size=`: the engine's LimitSpec), and which of them a mode
+/// can enforce on this host. A limit that would only be recorded is refused before
+/// anything starts (docs/limits.md).
+public typealias ResourceLimits = LimitSpec
 
-    public init(memoryMiB: Int? = nil, memorySwapMiB: Int? = nil, cpus: Double? = nil, pidsLimit: Int? = nil,
-                storageSizeMiB: Int? = nil) {
-        self.memoryMiB = memoryMiB
-        self.memorySwapMiB = memorySwapMiB
-        self.cpus = cpus
-        self.pidsLimit = pidsLimit
-        self.storageSizeMiB = storageSizeMiB
-    }
-
+extension LimitSpec {
     /// A pids limit that limits something (Docker: 0 and -1 are unlimited).
     public var effectivePidsLimit: Int? { pidsLimit.flatMap { $0 > 0 ? $0 : nil } }
 
