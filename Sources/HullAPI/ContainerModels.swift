@@ -59,6 +59,10 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     /// `--storage-opt size=`: the container's writable layer, in MiB (writes beyond it
     /// fail with ENOSPC inside; the host's disk use stays below it).
     public var storageSizeMiB: Int?
+    /// `--log-opt max-size`: bytes per log file (default 10 MiB).
+    public var logMaxSize: Int?
+    /// `--log-opt max-file`: log files kept (default 3).
+    public var logMaxFiles: Int?
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
@@ -68,7 +72,7 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
                 autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
                 kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountSpec] = [],
                 ulimits: [UlimitSpec] = [], memorySwapMiB: Int? = nil, pidsLimit: Int? = nil,
-                storageSizeMiB: Int? = nil) {
+                storageSizeMiB: Int? = nil, logMaxSize: Int? = nil, logMaxFiles: Int? = nil) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -97,6 +101,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.memorySwapMiB = memorySwapMiB
         self.pidsLimit = pidsLimit
         self.storageSizeMiB = storageSizeMiB
+        self.logMaxSize = logMaxSize
+        self.logMaxFiles = logMaxFiles
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -130,6 +136,8 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         memorySwapMiB = try c.decodeIfPresent(Int.self, forKey: .memorySwapMiB)
         pidsLimit = try c.decodeIfPresent(Int.self, forKey: .pidsLimit)
         storageSizeMiB = try c.decodeIfPresent(Int.self, forKey: .storageSizeMiB)
+        logMaxSize = try c.decodeIfPresent(Int.self, forKey: .logMaxSize)
+        logMaxFiles = try c.decodeIfPresent(Int.self, forKey: .logMaxFiles)
     }
 }
 

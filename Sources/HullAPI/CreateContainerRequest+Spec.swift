@@ -12,7 +12,8 @@ extension CreateContainerRequest {
             limits: LimitSpec(memoryMiB: memoryMiB, memorySwapMiB: memorySwapMiB, cpus: cpus, pidsLimit: pidsLimit,
                               storageSizeMiB: storageSizeMiB),
             guest: GuestSpec(accel: accel, bootTimeout: bootTimeout, kernelArgs: kernelArgs),
-            isolation: isolation, stopTimeout: stopTimeout, autoRemove: autoRemove, foreground: foreground)
+            isolation: isolation, stopTimeout: stopTimeout, autoRemove: autoRemove, foreground: foreground,
+            log: logMaxSize == nil && logMaxFiles == nil ? nil : LogSpec(maxFileBytes: logMaxSize, maxFiles: logMaxFiles))
     }
 
     /// The body that asks for `spec` (what `GET /v1/containers/{id}` shows as `request`).
@@ -24,6 +25,7 @@ extension CreateContainerRequest {
                   cpus: l.cpus, stopTimeout: spec.stopTimeout, accel: g.accel, bootTimeout: g.bootTimeout,
                   autoRemove: spec.autoRemove, isolation: spec.isolation, rootfs: spec.rootfs, kernelArgs: g.kernelArgs,
                   foreground: spec.foreground, mounts: spec.mounts, ulimits: p.ulimits, memorySwapMiB: l.memorySwapMiB,
-                  pidsLimit: l.pidsLimit, storageSizeMiB: l.storageSizeMiB)
+                  pidsLimit: l.pidsLimit, storageSizeMiB: l.storageSizeMiB, logMaxSize: spec.log?.maxFileBytes,
+                  logMaxFiles: spec.log?.maxFiles)
     }
 }

@@ -10,7 +10,8 @@ extension ContainerManager {
         guard !request.command.isEmpty else { throw EngineError.invalid("exec needs a command") }
         let (record, running) = try running(reference)
         let execID = ContainerID.generate().full
-        let log = try LogFile(directory: containerDirectory(record.id).appendingPathComponent("exec"), name: execID)
+        let log = try LogFile(directory: containerDirectory(record.id).appendingPathComponent("exec"), name: execID,
+                              policy: record.spec.log ?? LogSpec())
         let pipes = try ProcessPipes(openStdin: request.openStdin, log: log)
         let session = ExecSession(id: execID, containerID: record.id, command: request.command, log: log, pipes: pipes)
         running.execs.withLock { $0[execID] = session }

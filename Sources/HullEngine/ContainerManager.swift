@@ -116,7 +116,12 @@ package final class ContainerManager: Sendable {
     }
 
     func mainLog(_ id: String) throws -> LogFile {
-        try slot(id).mainLog()
+        try slot(id).mainLog { self.logPolicy(id) }
+    }
+
+    /// The container's --log-opt, for its main log and its execs'.
+    func logPolicy(_ id: String) -> LogSpec {
+        (try? store.find(id))?.spec.log ?? LogSpec()
     }
 
     // MARK: Create

@@ -24,11 +24,12 @@ final class ContainerSlot: Sendable {
         self.directory = directory
     }
 
-    /// The main process's log, opened (its folder made) on first use.
-    func mainLog() throws -> LogFile {
+    /// The main process's log, opened (its folder made) on first use with what `policy`
+    /// says then (the container's --log-opt).
+    func mainLog(policy: () -> LogSpec) throws -> LogFile {
         try log.withLock { log in
             if let log { return log }
-            let opened = try LogFile(directory: directory, name: "main")
+            let opened = try LogFile(directory: directory, name: "main", policy: policy())
             log = opened
             return opened
         }

@@ -1,16 +1,18 @@
 import Foundation
 import HullImages
+import HullModel
 import Synchronization
 
 /// The output log of one process, kept on the host in generations
 /// `NAME.<generation>.log`: when the current file passes `maxFileBytes` the writer starts
-/// the next one and deletes the one before the previous, so at most two files (bounded
-/// size) exist. Readers hold open descriptors, so a follower one generation behind still
+/// the next one and deletes those beyond the newest `maxFiles` (`--log-opt`, LogSpec), so
+/// the log's size is bounded. Readers hold open descriptors, so a follower behind still
 /// reads the file it is in even after it was deleted.
 final class LogFile: Sendable {
     let directory: URL
     package let name: String
     let maxFileBytes: Int
+    let maxFiles: Int
 
     private struct State {
         var generation: Int
@@ -25,10 +27,11 @@ final class LogFile: Sendable {
     }
     private let state: Mutex<State>
 
-    init(directory: URL, name: String, maxFileBytes: Int = 8 << 20) throws {
+    init(directory: URL, name: String, policy: LogSpec = LogSpec()) throws {
         self.directory = directory
         self.name = name
-        self.maxFileBytes = maxFileBytes
+        maxFileBytes = policy.effectiveMaxFileBytes
+        maxFiles = max(policy.effectiveMaxFiles, 1)
         try PrivateFile.createDirectory(directory)
         let generation = LogFile.generations(in: directory, name: name).last ?? 0
         let url = LogFile.url(directory, name, generation)
@@ -138,7 +141,11 @@ final class LogFile: Sendable {
         FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
         s.handle = try? FileHandle(forWritingTo: url)
         s.size = 0
-        try? FileManager.default.removeItem(at: LogFile.url(directory, name, s.generation - 2))
+        // The newest maxFiles stay, this one counted (generations before a lowered
+        // max-file go too).
+        for old in LogFile.generations(in: directory, name: name) where old <= s.generation - maxFiles {
+            try? FileManager.default.removeItem(at: LogFile.url(directory, name, old))
+        }
     }
 
     /// No more output will come (the process exited); followers finish.

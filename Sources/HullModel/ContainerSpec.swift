@@ -27,11 +27,13 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var autoRemove: Bool
     /// Lives only as long as a client follows its output (`hull run` without -d).
     public var foreground: Bool
+    /// How much of its output is kept (`--log-opt`); nil: LogSpec's defaults.
+    public var log: LogSpec?
 
     public init(image: String, rootfs: String? = nil, name: String? = nil, process: ProcessSpec = ProcessSpec(),
                 hostname: String? = nil, readOnly: Bool = false, tmpfs: [String] = [], mounts: [MountSpec] = [],
                 limits: LimitSpec = LimitSpec(), guest: GuestSpec = GuestSpec(), isolation: String? = nil,
-                stopTimeout: Double? = nil, autoRemove: Bool = false, foreground: Bool = false) {
+                stopTimeout: Double? = nil, autoRemove: Bool = false, foreground: Bool = false, log: LogSpec? = nil) {
         self.image = image
         self.rootfs = rootfs
         self.name = name
@@ -46,7 +48,27 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
         self.stopTimeout = stopTimeout
         self.autoRemove = autoRemove
         self.foreground = foreground
+        self.log = log
     }
+}
+
+/// The output kept on the host per process (Docker's json-file `max-size`/`max-file`):
+/// files of at most `maxFileBytes`, the newest `maxFiles` of them; older output goes. A
+/// container writing forever fills at most maxFileBytes × maxFiles of `$HULL_HOME`.
+public struct LogSpec: Codable, Sendable, Equatable {
+    public static let defaultMaxFileBytes = 10 << 20
+    public static let defaultMaxFiles = 3
+
+    public var maxFileBytes: Int?
+    public var maxFiles: Int?
+
+    public init(maxFileBytes: Int? = nil, maxFiles: Int? = nil) {
+        self.maxFileBytes = maxFileBytes
+        self.maxFiles = maxFiles
+    }
+
+    public var effectiveMaxFileBytes: Int { maxFileBytes ?? Self.defaultMaxFileBytes }
+    public var effectiveMaxFiles: Int { maxFiles ?? Self.defaultMaxFiles }
 }
 
 /// The container's main process.
@@ -137,6 +159,8 @@ extension ContainerSpec {
         try InputCheck.kernelArgs(guest.kernelArgs)
         try InputCheck.mounts(mounts)
         try InputCheck.ulimits(process.ulimits)
+        if let bytes = log?.maxFileBytes { try InputCheck.logMaxSize(bytes) }
+        if let files = log?.maxFiles { try InputCheck.logMaxFiles(files) }
     }
 
     /// Rules between values (colliding mount targets, soft above hard, swap below

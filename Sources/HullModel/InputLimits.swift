@@ -25,6 +25,10 @@ public enum InputLimits {
     public static let pidsLimit: ClosedRange<Int> = -1...4_194_304
     /// `storageSizeMiB` / `--storage-opt size=`: 16 MiB (room for ext4's own metadata) to 1 TiB.
     public static let storageSizeMiB: ClosedRange<Int> = 16...1_048_576
+    /// `logMaxSize` / `--log-opt max-size`: 64 KiB to 1 TiB per log file.
+    public static let logMaxSize: ClosedRange<Int> = 65_536...(1 << 40)
+    /// `logMaxFiles` / `--log-opt max-file`.
+    public static let logMaxFiles: ClosedRange<Int> = 1...100
 
     /// A validated number of seconds as a Duration. Never traps: NaN counts as 0, and the
     /// value is clamped to 0...limit (callers have checked it already; this is the floor
@@ -227,6 +231,20 @@ public enum InputCheck {
         }
         guard swap == -1 || swap >= memory else {
             throw InputError(field: "memorySwapMiB", rule: "must be -1 or at least the memory limit (\(memory) MiB), as it counts memory plus swap, not \(swap)")
+        }
+    }
+
+    /// `--log-opt max-size`: one log file's size in bytes, 64 KiB to 1 TiB.
+    public static func logMaxSize(_ value: Int, field: String = "logMaxSize") throws(InputError) {
+        guard InputLimits.logMaxSize.contains(value) else {
+            throw InputError(field: field, rule: "must be at least \(InputLimits.logMaxSize.lowerBound) and at most \(InputLimits.logMaxSize.upperBound) (bytes), not \(value)")
+        }
+    }
+
+    /// `--log-opt max-file`: how many log files are kept, 1 to 100.
+    public static func logMaxFiles(_ value: Int, field: String = "logMaxFiles") throws(InputError) {
+        guard InputLimits.logMaxFiles.contains(value) else {
+            throw InputError(field: field, rule: "must be at least \(InputLimits.logMaxFiles.lowerBound) and at most \(InputLimits.logMaxFiles.upperBound), not \(value)")
         }
     }
 

@@ -8,6 +8,7 @@ enum CreateRequestFlags {
         "mounts.target": "-v/--mount target", "mounts.source": "-v/--mount source", "mounts.tmpfsSize": "--mount tmpfs-size",
         "mounts": "-v/--mount", "ulimits": "--ulimit", "memorySwapMiB": "--memory-swap",
         "pidsLimit": "--pids-limit", "storageSizeMiB": "--storage-opt size",
+        "logMaxSize": "--log-opt max-size", "logMaxFiles": "--log-opt max-file",
     ]
 
     static func flag(for field: String) -> String { byField[field] ?? field }

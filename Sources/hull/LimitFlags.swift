@@ -21,4 +21,25 @@ enum LimitFlags {
         }
         return size
     }
+
+    /// `--log-opt max-size=SIZE` / `max-file=N` (Docker's json-file options; the others it
+    /// knows are refused by name). Given twice, the last wins.
+    static func logOptions(_ options: [String]) throws -> (maxSize: Int?, maxFiles: Int?) {
+        var size: Int?, files: Int?
+        for option in options {
+            let pair = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else {
+                throw ValidationError("--log-opt \(option): expected KEY=VALUE (max-size=10m or max-file=3)")
+            }
+            switch pair[0] {
+            case "max-size": size = try MemorySize.parseBytes(pair[1])
+            case "max-file":
+                guard let n = Int(pair[1]) else { throw ValidationError("--log-opt max-file=\(pair[1]): expected a number of files") }
+                files = n
+            default:
+                throw ValidationError("--log-opt \(pair[0]) is not supported (supported: max-size=SIZE, max-file=N)")
+            }
+        }
+        return (size, files)
+    }
 }

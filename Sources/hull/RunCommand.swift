@@ -123,6 +123,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: ArgumentHelp("At most N processes and threads in the container (0 or -1: unlimited); refused under gvisor, where runsc cannot enforce it.", valueName: "N"))
     var pidsLimit: Int?
 
+    @Option(name: .customLong("log-opt"), help: ArgumentHelp("How much output hulld keeps: max-size=SIZE per log file (default 10m), max-file=N files (default 3); older output is dropped, so a container writing forever fills at most SIZE × N of HULL_HOME.", valueName: "max-size=SIZE|max-file=N"))
+    var logOpts: [String] = []
+
     @Option(name: .customLong("storage-opt"), help: ArgumentHelp("size=SIZE: the container's writable layer is SIZE (minimum 16m); writes beyond it fail with ENOSPC and the host's disk use stays below it.", valueName: "size=SIZE"))
     var storageOpts: [String] = []
 
@@ -263,7 +266,8 @@ struct RunCommand: AsyncParsableCommand {
             isolation: try requestedIsolation()?.rawValue, rootfs: rootfsPath, kernelArgs: kernelArgs,
             foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts),
             ulimits: try UlimitFlags.parse(ulimits), memorySwapMiB: try LimitFlags.memorySwapMiB(memorySwap),
-            pidsLimit: pidsLimit, storageSizeMiB: try LimitFlags.storageSizeMiB(storageOpts))
+            pidsLimit: pidsLimit, storageSizeMiB: try LimitFlags.storageSizeMiB(storageOpts),
+            logMaxSize: try LimitFlags.logOptions(logOpts).maxSize, logMaxFiles: try LimitFlags.logOptions(logOpts).maxFiles)
     }
 
     func noNewPrivileges() throws -> Bool {

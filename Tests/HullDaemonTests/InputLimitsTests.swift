@@ -43,6 +43,17 @@ struct InputLimitsTests {
         #expect(InputLimits.vcpus(for: 1.5) == 2 && InputLimits.vcpus(for: .nan) == 1 && InputLimits.vcpus(for: 1e308) == 64)
     }
 
+    @Test("logMaxSize: 64 KiB to 1 TiB; logMaxFiles: 1 to 100")
+    func logOptions() {
+        for bad in ["0", "-1", "65535", "1099511627777", "9223372036854775807", "\"10m\""] {
+            #expect(refusal("logMaxSize", bad) != nil, "logMaxSize \(bad) accepted")
+        }
+        #expect(refusal("logMaxSize", "65535")?.contains("at least 65536") == true)
+        for good in ["65536", "10485760", "1099511627776"] { #expect(refusal("logMaxSize", good) == nil, "logMaxSize \(good) refused") }
+        for bad in ["0", "-1", "101", "\"3\""] { #expect(refusal("logMaxFiles", bad) != nil, "logMaxFiles \(bad) accepted") }
+        for good in ["1", "3", "100"] { #expect(refusal("logMaxFiles", good) == nil, "logMaxFiles \(good) refused") }
+    }
+
     @Test("memoryMiB: 16 to 1048576")
     func memory() {
         for bad in ["0", "-16", "15", "1048577", "1e16", "1e308", "9223372036854775807", "\"512\""] {

@@ -39,21 +39,38 @@ struct LogFileTests {
         #expect(frames.map { String(decoding: $0.payload, as: UTF8.self) } == ["out\n", "err\n", "more\n"])
     }
 
-    @Test("rotation keeps two generations; a reader reads across them")
-    func rotation() async throws {
+    @Test("rotation keeps max-file generations; a reader reads across them", arguments: [1, 2, 3, 5])
+    func rotation(maxFiles: Int) async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let log = try LogFile(directory: dir, name: "main", maxFileBytes: 1000)
-        for i in 0..<100 { log.append(stream: 1, Array("line \(i)\n".utf8)) }
+        let log = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 1000, maxFiles: maxFiles))
+        for i in 0..<300 { log.append(stream: 1, Array("line \(i)\n".utf8)) }
         log.finish()
-        #expect(LogFile.generations(in: dir, name: "main").count == 2)
+        #expect(LogFile.generations(in: dir, name: "main").count == maxFiles)
         let text = await read(log).map { String(decoding: $0.payload, as: UTF8.self) }.joined()
-        #expect(text.hasSuffix("line 99\n"))
+        #expect(text.hasSuffix("line 299\n"))
         #expect(!text.contains("line 0\n"), "the oldest generation is gone")
         let sizes = try FileManager.default.contentsOfDirectory(atPath: dir.path).map {
             try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent($0).path)[.size] as? Int ?? 0
         }
         #expect(sizes.allSatisfy { $0 <= 1000 })
+        // What is kept is the newest output, whole and in order.
+        let lines = text.split(separator: "\n").compactMap { Int($0.dropFirst(5)) }
+        #expect(lines == Array((300 - lines.count)..<300), "\(lines)")
+    }
+
+    @Test("a lower max-file on an existing log drops the generations beyond it at the next rotation")
+    func lowerMaxFiles() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wide = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 1000, maxFiles: 5))
+        for i in 0..<200 { wide.append(stream: 1, Array("line \(i)\n".utf8)) }
+        wide.close()
+        #expect(LogFile.generations(in: dir, name: "main").count == 5)
+        let narrow = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 1000, maxFiles: 2))
+        for i in 0..<60 { narrow.append(stream: 1, Array("more \(i)\n".utf8)) }
+        narrow.close()
+        #expect(LogFile.generations(in: dir, name: "main").count == 2)
     }
 
     // A reader that takes the reply for history waits for more forever: the limit makes that a failure.
@@ -125,19 +142,19 @@ struct LogOffsetTests {
     func offsets() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hull-log-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let log = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        let log = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 200))
         log.startRun()
         log.append(stream: 1, Array(repeating: 65, count: 150))
         log.append(stream: 2, Array("e\n".utf8))
         log.append(stream: 1, Array(repeating: 66, count: 100))
         #expect(log.offset(of: 1) == 250 && log.offset(of: 2) == 2)
         log.close()
-        let again = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        let again = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 200))
         #expect(again.offset(of: 1) == 250 && again.offset(of: 2) == 2, "recovered from the records")
         again.startRun()
         again.append(stream: 1, Array("x".utf8))
         again.close()
-        let third = try LogFile(directory: dir, name: "main", maxFileBytes: 200)
+        let third = try LogFile(directory: dir, name: "main", policy: LogSpec(maxFileBytes: 200))
         #expect(third.offset(of: 1) == 1 && third.offset(of: 2) == 0, "a new run counts from zero")
     }
 }
