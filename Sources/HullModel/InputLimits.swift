@@ -216,8 +216,13 @@ public enum InputCheck {
     }
 
     public static func storageSizeMiB(_ value: Int, field: String = "storageSizeMiB") throws(InputError) {
-        guard InputLimits.storageSizeMiB.contains(value) else {
-            throw InputError(field: field, rule: "must be at least \(InputLimits.storageSizeMiB.lowerBound) and at most \(InputLimits.storageSizeMiB.upperBound) (MiB), not \(value)")
+        try within(InputLimits.storageSizeMiB, value, field: field, unit: " (MiB)")
+    }
+
+    /// `value` in `range`, or an error saying the range (in `unit`).
+    static func within(_ range: ClosedRange<Int>, _ value: Int, field: String, unit: String = "") throws(InputError) {
+        guard range.contains(value) else {
+            throw InputError(field: field, rule: "must be at least \(range.lowerBound) and at most \(range.upperBound)\(unit), not \(value)")
         }
     }
 
@@ -236,16 +241,12 @@ public enum InputCheck {
 
     /// `--log-opt max-size`: one log file's size in bytes, 64 KiB to 1 TiB.
     public static func logMaxSize(_ value: Int, field: String = "logMaxSize") throws(InputError) {
-        guard InputLimits.logMaxSize.contains(value) else {
-            throw InputError(field: field, rule: "must be at least \(InputLimits.logMaxSize.lowerBound) and at most \(InputLimits.logMaxSize.upperBound) (bytes), not \(value)")
-        }
+        try within(InputLimits.logMaxSize, value, field: field, unit: " (bytes)")
     }
 
     /// `--log-opt max-file`: how many log files are kept, 1 to 100.
     public static func logMaxFiles(_ value: Int, field: String = "logMaxFiles") throws(InputError) {
-        guard InputLimits.logMaxFiles.contains(value) else {
-            throw InputError(field: field, rule: "must be at least \(InputLimits.logMaxFiles.lowerBound) and at most \(InputLimits.logMaxFiles.upperBound), not \(value)")
-        }
+        try within(InputLimits.logMaxFiles, value, field: field)
     }
 
     public static func nonEmpty(_ value: String, field: String) throws(InputError) {
