@@ -15,7 +15,7 @@ extension ContainerManager {
                 return TopResult(titles: table.titles, processes: table.rows)
             }
         } catch {
-            throw EngineError.failed("listing the container's processes failed: \(error)")
+            throw EngineError.failed("listing the container's processes failed: \(error)", cause: error)
         }
         let out = try await GuestHelper(running: running).run(["ps", "-o", "pid,ppid,user,stat,vsz,rss,args"])
         guard out.status == 0 else { throw EngineError.failed("ps in the guest failed: \(out.stderr)") }

@@ -183,7 +183,7 @@ package final class ContainerManager: Sendable {
                 try? self.store.save(record)
                 (try? self.mainLog(id))?.finish()   // followers attached before the start end
                 self.slot(id).wake(record.waitResult)
-                throw EngineError.failed("\(error)")
+                throw EngineError.failed("\(error)", cause: error)
             }
         }
         endIfAbandoned(id)
@@ -353,7 +353,7 @@ package final class ContainerManager: Sendable {
         do {
             try await running.process.signal(signal)
         } catch {
-            throw EngineError.failed("signalling the container failed: \(error)")
+            throw EngineError.failed("signalling the container failed: \(error)", cause: error)
         }
     }
 

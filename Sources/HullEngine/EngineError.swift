@@ -19,9 +19,9 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var code: Code
     public var message: String
-    public var cause: (any Error & Sendable)?
+    public var cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
@@ -37,7 +37,7 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     public static func tooLarge(_ message: String) -> EngineError { EngineError(.tooLarge, message) }
     public static func unsupported(_ message: String) -> EngineError { EngineError(.unsupported, message) }
     /// A failure with its cause kept (its description ends the message).
-    public static func failed(_ message: String, cause: (any Error & Sendable)? = nil) -> EngineError {
+    public static func failed(_ message: String, cause: (any Error)? = nil) -> EngineError {
         EngineError(.failed, message, cause: cause)
     }
 

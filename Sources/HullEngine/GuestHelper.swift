@@ -56,7 +56,7 @@ struct GuestHelper {
             close(err.write)
             _ = await collectOut.result()
             _ = await collectErr.result()
-            throw EngineError.failed("running \(argv[0]) in the guest failed: \(error)")
+            throw EngineError.failed("running \(argv[0]) in the guest failed: \(error)", cause: error)
         }
         close(out.write)
         close(err.write)

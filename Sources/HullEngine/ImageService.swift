@@ -181,7 +181,7 @@ package final class ImageService: Sendable {
              .layerCountMismatch, .diffIDMismatch, .nameNeedsSingleImage, .notADirectory:
             .invalid(error.description)
         case .io, .toolMissing, .toolFailed, .builtinRootfsMissing:
-            .failed(error.description)
+            .failed(error.description, cause: error)
         }
     }
 }

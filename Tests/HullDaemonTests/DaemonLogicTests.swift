@@ -167,3 +167,16 @@ struct StateMigrationTests {
         #expect(CreateContainerRequest(spec: spec).spec == spec, "the wire body and the spec map both ways")
     }
 }
+
+@Suite("Hull's API face: engine errors as HTTP")
+struct EngineErrorHTTPTests {
+    @Test("each engine error code is one status; the cause stays with the error, not in its equality")
+    func statuses() {
+        let table: [(EngineError, Int)] = [(.notFound("x"), 404), (.conflict("x"), 409), (.invalid("x"), 400),
+                                           (.tooLarge("x"), 413), (.failed("x"), 500), (.unsupported("x"), 501)]
+        for (error, status) in table { #expect(error.httpStatus == status, "\(error.code)") }
+        struct Underlying: Error {}
+        let failed = EngineError.failed("boom", cause: Underlying())
+        #expect(failed.cause is Underlying && failed == .failed("boom") && failed.description == "boom")
+    }
+}
