@@ -55,8 +55,22 @@ public struct ContainerFlags: Sendable, Equatable {
     public var volumes: [VolumeMount] = []
     /// `--ulimit`: replace Docker's default of the same resource (RLIMIT_NOFILE 1048576).
     public var rlimits: [RuntimeSpec.Rlimit] = []
+    /// Generated /etc files (hosts, resolv.conf) bound over the image's, as the driver
+    /// names their source (OCIBundle.make).
+    public var etcMounts: [EtcMount] = []
 
     public init() {}
+}
+
+/// One generated file bound over the image's (`/etc/hosts`, `/etc/resolv.conf`).
+public struct EtcMount: Sendable, Equatable {
+    public var source: String
+    public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
 }
 
 /// A host directory or file seen inside the container at `destination`: `-v`/`--mount`

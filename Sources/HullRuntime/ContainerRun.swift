@@ -23,6 +23,10 @@ public struct RunOptions: Sendable {
     public var isolation = IsolationMode.defaultMode
     /// Hull's helper directories to show read-only at `/.hull/<name>` in the container.
     public var helpers: [HelperDirectory] = []
+    /// The container's interface on a Hull network; nil is loopback only (`--network none`).
+    public var network: NetworkEndpoint?
+    /// /etc/hosts and /etc/resolv.conf for a networked container (nil: the image's own).
+    public var etcFiles: ContainerEtcFiles?
 
     public init() {}
 }

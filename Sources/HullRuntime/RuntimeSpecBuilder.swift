@@ -42,6 +42,11 @@ public enum RuntimeSpecBuilder {
                                             options: ["rbind", "rprivate", volume.readOnly ? "ro" : "rw"]))
         }
 
+        for file in flags.etcMounts {
+            mounts.append(RuntimeSpec.Mount(destination: file.destination, type: "bind", source: file.source,
+                                            options: ["rbind", "rprivate", "rw"]))
+        }
+
         return RuntimeSpec(
             process: RuntimeSpec.Process(
                 terminal: flags.tty,
@@ -57,8 +62,9 @@ public enum RuntimeSpecBuilder {
             mounts: mounts,
             annotations: annotations.isEmpty ? nil : annotations,
             linux: RuntimeSpec.Linux(
-                // network: loopback only under runc (runsc runs with --network=none); a
-                // guest has no network device at all, so the agent ignores it.
+                // network: loopback only unless OCIBundle.make gives it the path of the
+                // namespace the network hub made; a guest is the network boundary, so the
+                // agent ignores it (the guest's eth0 is the container's).
                 namespaces: ["pid", "mount", "uts", "ipc", "network"].map { RuntimeSpec.Namespace(type: $0) },
                 maskedPaths: maskedPaths, readonlyPaths: readonlyPaths,
                 resources: resources(flags)))

@@ -39,6 +39,7 @@ struct FakeDriver: IsolationDriver {
     var outlivesHull: Bool { world.outlivesHull }
     func helperSource(_ directory: HelperDirectory) -> String { "/nonexistent" }
     func volumeSource(hostPath: String, index: Int) -> String { hostPath }
+    func etcFileSource(_ name: String, runDirectory: URL) -> String { runDirectory.appendingPathComponent("etc/\(name)").path }
     func adapt(_ spec: inout RuntimeSpec) {}
     func createSandbox(bundle: OCIBundle, name: String) async throws -> any Sandbox {
         let sandbox = FakeSandbox(name: name, world: world)

@@ -18,6 +18,10 @@ public protocol IsolationDriver: Sendable {
     /// Where the isolation boundary finds volume number `index` (host path `hostPath`):
     /// the host path itself for runc/runsc, its virtiofs share inside a guest.
     func volumeSource(hostPath: String, index: Int) -> String
+    /// Where the isolation boundary finds the container's generated `/etc` file `name`
+    /// ("hosts", "resolv.conf"; ContainerEtcFiles), which OCIBundle.make wrote to
+    /// `<run>/etc/name` on the host.
+    func etcFileSource(_ name: String, runDirectory: URL) -> String
     /// Adjusts the spec to what this mode can do on this host before config.json is
     /// written (e.g. limits the host kernel would refuse); most modes change nothing.
     func adapt(_ spec: inout RuntimeSpec)

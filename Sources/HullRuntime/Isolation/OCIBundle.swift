@@ -60,8 +60,26 @@ public struct OCIBundle: Sendable {
             volumeAnnotations[RuntimeSpec.volumeAnnotation(index)] = volume.hostPath + (volume.readOnly ? ":ro" : ":rw")
             flags.volumes[index].hostPath = driver.volumeSource(hostPath: volume.hostPath, index: index)
         }
+        if let files = options.etcFiles {
+            let etc = ContainerEtcFiles.directory(in: directory)
+            try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+            for entry in files.entries {
+                try Data(entry.contents.utf8).write(to: etc.appendingPathComponent(entry.name))
+                flags.etcMounts.append(EtcMount(source: driver.etcFileSource(entry.name, runDirectory: directory),
+                                                destination: entry.destination))
+            }
+        }
         var spec = try RuntimeSpecBuilder.build(image: defaults, flags: flags, hostname: hostname,
                                                 consoleSize: options.windowSize)
+        if let endpoint = options.network {
+            volumeAnnotations[RuntimeSpec.networkAnnotation] = String(decoding: try JSONEncoder().encode(endpoint), as: UTF8.self)
+            if let path = endpoint.namespacePath {
+                let namespaces = spec.linux?.namespaces?.map {
+                    $0.type == "network" ? RuntimeSpec.Namespace(type: "network", path: path) : $0
+                }
+                spec.linux?.namespaces = namespaces
+            }
+        }
         if !volumeAnnotations.isEmpty {
             spec.annotations = (spec.annotations ?? [:]).merging(volumeAnnotations) { $1 }
         }

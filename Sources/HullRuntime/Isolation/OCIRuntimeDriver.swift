@@ -31,6 +31,11 @@ public struct OCIRuntimeDriver: IsolationDriver {
     /// runc and runsc bind the host path itself.
     public func volumeSource(hostPath: String, index: Int) -> String { hostPath }
 
+    /// The host file itself.
+    public func etcFileSource(_ name: String, runDirectory: URL) -> String {
+        ContainerEtcFiles.directory(in: runDirectory).appendingPathComponent(name).path
+    }
+
     /// runc sets rlimits with the host kernel, which refuses to raise a hard limit above
     /// hull's own without CAP_SYS_RESOURCE (measured: a sandbox host with RLIMIT_NOFILE
     /// 20000 fails `runc create` for Docker's 1048576). Such limits are lowered to hull's.
@@ -58,7 +63,7 @@ public struct OCIRuntimeDriver: IsolationDriver {
         ChildProcess.becomeSubreaper()
         signal(SIGPIPE, SIG_IGN)  // a closed stdout shows as EPIPE, not as hull's death
         let state = bundle.directory.appendingPathComponent("state").path
-        return OCIRuntimeSandbox(tool: tool, runtime: runtime, arguments: runtime.globalArguments + ["--root", state],
+        return OCIRuntimeSandbox(tool: tool, runtime: runtime, arguments: runtime.arguments(for: bundle.spec) + ["--root", state],
                                  id: "hull-\(name)", bundle: bundle, logger: logger)
     }
 }

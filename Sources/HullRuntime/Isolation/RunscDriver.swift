@@ -1,13 +1,29 @@
 import Foundation
 import HullLibvirt
+import HullProtocol
 
 extension OCIRuntime {
     /// `--isolation gvisor`: runsc on `platform`. `--network=none`: the sandbox gets
-    /// loopback only, as a guest has no network device (runsc's default "sandbox" network
-    /// also refuses to run in the host's network namespace).
+    /// loopback only; a networked container gets `--network=host` together with its own
+    /// network namespace (OCIRuntime.arguments(for:)).
     public static func runsc(platform: RunscPlatform) -> OCIRuntime {
         OCIRuntime(mode: .gvisor, tool: "runsc", package: "runsc",
                    globalArguments: ["--platform=\(platform.rawValue)", "--network=none"])
+    }
+}
+
+extension OCIRuntime {
+    /// The global flags for a container with this spec. runsc's own network stack
+    /// (`--network=sandbox`) refuses to run in any namespace on this kernel (Debian 12's
+    /// runsc tests for rmem_default, which every netns has on 6.x), so a networked gvisor
+    /// container uses `--network=host` — the Sentry's sockets are host sockets — scoped to
+    /// the network namespace the hub made for it. Never `--network=host` without that
+    /// namespace in the spec: it would be the host's own network.
+    public func arguments(for spec: RuntimeSpec) -> [String] {
+        guard mode == .gvisor else { return globalArguments }
+        let joins = spec.linux?.namespaces?.contains { $0.type == "network" && !($0.path ?? "").isEmpty } ?? false
+        guard joins else { return globalArguments }
+        return globalArguments.map { $0 == "--network=none" ? "--network=host" : $0 }
     }
 }
 

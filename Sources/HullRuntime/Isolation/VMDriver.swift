@@ -36,6 +36,10 @@ public struct VMDriver: IsolationDriver {
         return folder == hostPath ? base : base + "/" + (hostPath as NSString).lastPathComponent
     }
 
+    /// The agent writes the files it is sent to /run/hull/etc/ in the guest before the
+    /// container starts.
+    public func etcFileSource(_ name: String, runDirectory: URL) -> String { "/run/hull/etc/\(name)" }
+
     /// The guest's kernel is the container's: the spec runs as it is.
     public func adapt(_ spec: inout RuntimeSpec) {}
 
