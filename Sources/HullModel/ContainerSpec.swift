@@ -29,11 +29,15 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var foreground: Bool
     /// How much of its output is kept (`--log-opt`); nil: LogSpec's defaults.
     public var log: LogSpec?
+    /// Network, published ports, egress policy (nil: the default network, nothing
+    /// published, egress allowed).
+    public var network: NetworkSpec?
 
     public init(image: String, rootfs: String? = nil, name: String? = nil, process: ProcessSpec = ProcessSpec(),
                 hostname: String? = nil, readOnly: Bool = false, tmpfs: [String] = [], mounts: [MountSpec] = [],
                 limits: LimitSpec = LimitSpec(), guest: GuestSpec = GuestSpec(), isolation: String? = nil,
-                stopTimeout: Double? = nil, autoRemove: Bool = false, foreground: Bool = false, log: LogSpec? = nil) {
+                stopTimeout: Double? = nil, autoRemove: Bool = false, foreground: Bool = false, log: LogSpec? = nil,
+                network: NetworkSpec? = nil) {
         self.image = image
         self.rootfs = rootfs
         self.name = name
@@ -49,7 +53,11 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
         self.autoRemove = autoRemove
         self.foreground = foreground
         self.log = log
+        self.network = network
     }
+
+    /// What the container's networking is (the default when none was asked for).
+    public var effectiveNetwork: NetworkSpec { network ?? NetworkSpec() }
 }
 
 /// The output kept on the host per process (Docker's json-file `max-size`/`max-file`):
@@ -161,6 +169,7 @@ extension ContainerSpec {
         try InputCheck.ulimits(process.ulimits)
         if let bytes = log?.maxFileBytes { try InputCheck.logMaxSize(bytes) }
         if let files = log?.maxFiles { try InputCheck.logMaxFiles(files) }
+        if let network { try network.validate() }
     }
 
     /// Rules between values (colliding mount targets, soft above hard, swap below

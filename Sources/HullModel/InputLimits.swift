@@ -21,6 +21,10 @@ public enum InputLimits {
     public static let maxKernelArgBytes = 256
     /// `mounts`: at most this many per container.
     public static let maxMounts = 64
+    /// `-p` entries (and EXPOSEd ports published by `-P`) per container.
+    public static let maxPublishedPorts = 128
+    /// `--add-host` entries per container.
+    public static let maxExtraHosts = 64
     /// `pidsLimit` / `--pids-limit`: -1 or 0 (unlimited) up to Linux's PID_MAX_LIMIT.
     public static let pidsLimit: ClosedRange<Int> = -1...4_194_304
     /// `storageSizeMiB` / `--storage-opt size=`: 16 MiB (room for ext4's own metadata) to 1 TiB.
