@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "HullRuntime", dependencies: [
             "HullModel", "HullLibvirt", "HullProtocol", "HullImages", "CHullRuntime",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Sources/HullRuntime"),
         // The engine's vocabulary: ContainerSpec (what any API face asks for), what the
         // engine answers, and every bound on input (InputLimits). No dependencies.
@@ -92,7 +94,10 @@ let package = Package(
 
         .testTarget(name: "HullProtocolTests", dependencies: ["HullProtocol"]),
         .testTarget(name: "HullLibvirtTests", dependencies: ["HullLibvirt"]),
-        .testTarget(name: "HullRuntimeTests", dependencies: ["HullRuntime", "HullProtocol", "HullAPI"]),
+        .testTarget(name: "HullRuntimeTests", dependencies: [
+            "HullRuntime", "HullProtocol", "HullAPI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "HullImagesTests", dependencies: ["HullImages"]),
         .testTarget(name: "HullDaemonTests", dependencies: [
             "HullDaemon", "HullEngine", "HullAPI", "HullRuntime", .product(name: "GRDB", package: "GRDB.swift"),

@@ -18,4 +18,15 @@ int hull_pipe_cloexec(int fds[2]);
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC)
 int hull_accept_cloexec(int fd);
 
+/// Enter the network namespace at `path` on the calling thread (open + setns(CLONE_NEWNET)).
+/// Only that thread changes netns: call it on a thread that is discarded afterwards.
+/// 0, or -errno (ENOENT: no such file; EINVAL: not a network namespace; EPERM: no CAP_SYS_ADMIN).
+int hull_netns_enter(const char *path);
+
+/// On a throwaway thread: enter the netns at `path`, make a non-blocking CLOEXEC socket of
+/// `type` (SOCK_STREAM / SOCK_DGRAM) for `addr`'s family and connect it, waiting at most
+/// `timeout_ms` for a stream connect. The socket keeps that netns after the thread leaves.
+/// The connected fd, or -errno (ETIMEDOUT when the connect did not finish in time).
+int hull_netns_dial(const char *path, int type, const struct sockaddr *addr, socklen_t len, int timeout_ms);
+
 #endif
