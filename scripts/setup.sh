@@ -42,6 +42,8 @@ packages=(
   python3 python3-yaml                                           # tests: docs/openapi.yaml checks
   tini                                                           # a subreaper for libvirtd without a service manager
   socat                                                          # tests: schemathesis reaches hulld's unix socket over loopback TCP
+  iproute2 nftables slirp4netns                                  # container networks: hub netns, its ruleset, its uplink
+  curl                                                           # tests: published ports answer on the host
 )
 missing=$(hull_missing_packages "${packages[@]}" | tr '\n' ' ')
 if [ -z "$missing" ]; then

@@ -63,6 +63,16 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
     public var logMaxSize: Int?
     /// `--log-opt max-file`: log files kept (default 3).
     public var logMaxFiles: Int?
+    /// "default" (when absent) or "none" (loopback only).
+    public var network: String?
+    /// Published ports (`-p`); each listens on 127.0.0.1 unless `hostAddress` says otherwise.
+    public var publish: [PortSpec]
+    /// `-P`: every port the image EXPOSEs, on free ports of 127.0.0.1.
+    public var publishAll: Bool
+    /// "allow" (when absent) or "deny".
+    public var egress: EgressPolicy?
+    /// `--add-host`; address `host-gateway` opens the host's loopback at the gateway.
+    public var extraHosts: [HostEntry]
 
     public init(image: String, command: [String] = [], entrypoint: String? = nil, env: [String] = [],
                 workdir: String? = nil, user: String? = nil, name: String? = nil, hostname: String? = nil,
@@ -72,7 +82,9 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
                 autoRemove: Bool = false, isolation: String? = nil, rootfs: String? = nil,
                 kernelArgs: [String] = [], foreground: Bool = false, mounts: [MountSpec] = [],
                 ulimits: [UlimitSpec] = [], memorySwapMiB: Int? = nil, pidsLimit: Int? = nil,
-                storageSizeMiB: Int? = nil, logMaxSize: Int? = nil, logMaxFiles: Int? = nil) {
+                storageSizeMiB: Int? = nil, logMaxSize: Int? = nil, logMaxFiles: Int? = nil,
+                network: String? = nil, publish: [PortSpec] = [], publishAll: Bool = false,
+                egress: EgressPolicy? = nil, extraHosts: [HostEntry] = []) {
         self.image = image
         self.command = command
         self.entrypoint = entrypoint
@@ -103,6 +115,11 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         self.storageSizeMiB = storageSizeMiB
         self.logMaxSize = logMaxSize
         self.logMaxFiles = logMaxFiles
+        self.network = network
+        self.publish = publish
+        self.publishAll = publishAll
+        self.egress = egress
+        self.extraHosts = extraHosts
     }
 
     // Absent keys take their defaults, so a minimal body is `{"image": "busybox"}`.
@@ -138,6 +155,11 @@ public struct CreateContainerRequest: Codable, Sendable, Equatable {
         storageSizeMiB = try c.decodeIfPresent(Int.self, forKey: .storageSizeMiB)
         logMaxSize = try c.decodeIfPresent(Int.self, forKey: .logMaxSize)
         logMaxFiles = try c.decodeIfPresent(Int.self, forKey: .logMaxFiles)
+        network = try c.decodeIfPresent(String.self, forKey: .network)
+        publish = try c.decodeIfPresent([PortSpec].self, forKey: .publish) ?? []
+        publishAll = try c.decodeIfPresent(Bool.self, forKey: .publishAll) ?? false
+        egress = try c.decodeIfPresent(EgressPolicy.self, forKey: .egress)
+        extraHosts = try c.decodeIfPresent([HostEntry].self, forKey: .extraHosts) ?? []
     }
 }
 
@@ -173,11 +195,14 @@ public struct ContainerInfo: Codable, Sendable, Equatable {
     public var tty: Bool
     public var openStdin: Bool
     public var request: CreateContainerRequest
+    /// Its network, address, published ports (as bound while it runs) and egress policy.
+    public var network: NetworkState?
 
     public init(id: String, name: String, image: String, command: [String], state: ContainerState,
                 createdAt: Date, startedAt: Date?, finishedAt: Date?, exitCode: Int32?, exitReason: String?,
                 oomKilled: Bool = false, domain: String, isolation: String, tty: Bool, openStdin: Bool,
-                request: CreateContainerRequest) {
+                request: CreateContainerRequest, network: NetworkState? = nil) {
+        self.network = network
         self.id = id
         self.name = name
         self.image = image

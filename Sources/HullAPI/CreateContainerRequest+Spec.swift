@@ -13,7 +13,15 @@ extension CreateContainerRequest {
                               storageSizeMiB: storageSizeMiB),
             guest: GuestSpec(accel: accel, bootTimeout: bootTimeout, kernelArgs: kernelArgs),
             isolation: isolation, stopTimeout: stopTimeout, autoRemove: autoRemove, foreground: foreground,
-            log: logMaxSize == nil && logMaxFiles == nil ? nil : LogSpec(maxFileBytes: logMaxSize, maxFiles: logMaxFiles))
+            log: logMaxSize == nil && logMaxFiles == nil ? nil : LogSpec(maxFileBytes: logMaxSize, maxFiles: logMaxFiles),
+            network: networkSpec)
+    }
+
+    /// nil when the body says nothing about networking (the default network).
+    var networkSpec: NetworkSpec? {
+        guard network != nil || !publish.isEmpty || publishAll || egress != nil || !extraHosts.isEmpty else { return nil }
+        return NetworkSpec(network: network, publish: publish, publishAll: publishAll, egress: egress ?? .allow,
+                           extraHosts: extraHosts)
     }
 
     /// The body that asks for `spec` (what `GET /v1/containers/{id}` shows as `request`).
@@ -26,6 +34,8 @@ extension CreateContainerRequest {
                   autoRemove: spec.autoRemove, isolation: spec.isolation, rootfs: spec.rootfs, kernelArgs: g.kernelArgs,
                   foreground: spec.foreground, mounts: spec.mounts, ulimits: p.ulimits, memorySwapMiB: l.memorySwapMiB,
                   pidsLimit: l.pidsLimit, storageSizeMiB: l.storageSizeMiB, logMaxSize: spec.log?.maxFileBytes,
-                  logMaxFiles: spec.log?.maxFiles)
+                  logMaxFiles: spec.log?.maxFiles, network: spec.network?.network, publish: spec.network?.publish ?? [],
+                  publishAll: spec.network?.publishAll ?? false, egress: spec.network?.egress,
+                  extraHosts: spec.network?.extraHosts ?? [])
     }
 }

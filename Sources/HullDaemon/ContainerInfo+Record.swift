@@ -9,6 +9,6 @@ extension ContainerInfo {
                   createdAt: record.createdAt, startedAt: record.startedAt, finishedAt: record.finishedAt,
                   exitCode: record.exitCode, exitReason: record.exitReason, oomKilled: record.oomKilled,
                   domain: record.domain, isolation: record.isolation, tty: process.tty, openStdin: process.openStdin,
-                  request: CreateContainerRequest(spec: record.spec))
+                  request: CreateContainerRequest(spec: record.spec), network: record.networkState)
     }
 }

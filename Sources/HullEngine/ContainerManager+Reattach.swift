@@ -48,6 +48,9 @@ extension ContainerManager {
                                            pipes: opened)
             slot(record.id).running.withLock { $0 = running }
             _ = try? store.update(id: record.id) { $0.state = .running }
+            if let network, let address = record.address {
+                await network.adopt(id: record.id, mode: mode, spec: record.spec.effectiveNetwork, address: address)
+            }
             logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
             Task { await self.watchExit(id: record.id, running: running) }
         }

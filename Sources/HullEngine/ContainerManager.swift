@@ -33,13 +33,17 @@ package final class ContainerManager: Sendable {
     /// Makes a mode's isolation driver: the real ones, or a fake in lifecycle unit tests.
     package typealias DriverMaker = @Sendable (IsolationMode, GuestConfig, HullPaths, Logger) async throws -> any IsolationDriver
     let makeDriver: DriverMaker
+    /// Container networking; nil gives every container loopback only (lifecycle tests).
+    let network: NetworkService?
 
     package static let realDrivers: DriverMaker = { mode, guest, paths, logger in
         try await IsolationDrivers.make(mode, guest: guest, paths: paths, logger: logger, persistent: true)
     }
 
     package init(store: StateStore, paths: HullPaths, unavailableModes: [IsolationMode: String], logger: Logger,
-         defaultIsolation: IsolationMode = .defaultMode, makeDriver: @escaping DriverMaker = ContainerManager.realDrivers) {
+         defaultIsolation: IsolationMode = .defaultMode, makeDriver: @escaping DriverMaker = ContainerManager.realDrivers,
+         network: NetworkService? = nil) {
+        self.network = network
         self.store = store
         self.paths = paths
         self.unavailableModes = unavailableModes
@@ -144,12 +148,21 @@ package final class ContainerManager: Sendable {
         }
         let mode = try isolation(for: spec)
         try prepareMounts(of: spec)
-        let record = ContainerRecord(
+        var record = ContainerRecord(
             id: id.full, name: name, image: spec.image, state: .created, createdAt: Date(),
             startedAt: nil, finishedAt: nil, exitCode: nil, exitReason: nil,
             domain: IsolationDrivers.hostName(of: name, mode: mode, paths: paths) ?? "", isolation: mode.rawValue,
             spec: spec, mainStream: nil, imageDigest: imageDigest)
-        try store.insert(record)
+        if let network {
+            // The address is the container's for its lifetime (its bundle, kept across
+            // restarts, names it): chosen and stored in one step.
+            try network.allocation.withLock { _ in
+                record.address = try network.allocate(for: spec.effectiveNetwork, taken: try store.all().compactMap(\.address))
+                try store.insert(record)
+            }
+        } else {
+            try store.insert(record)
+        }
         _ = try mainLog(id.full)
         logger.info("created", metadata: ["container": "\(id.short)", "name": "\(name)", "image": "\(spec.image)"])
         return record
@@ -200,25 +213,36 @@ package final class ContainerManager: Sendable {
         let driver = try await makeDriver(mode, options.guest, paths, logger)
         let directory = paths.runDirectory(id: String(record.id.prefix(12)))
         try PrivateFile.createDirectory(directory)   // a vm driver grants QEMU's group its way in
-        // A restarted container keeps its root filesystem (its file changes), as with Docker.
-        let bundle = try OCIBundle.existing(in: directory, form: driver.rootfsForm)
-            ?? OCIBundle.make(options: options, hostname: options.container.hostname ?? String(record.id.prefix(12)),
-                              driver: driver, in: directory, paths: paths)
-        let log = try mainLog(record.id)
-        log.startRun()
-        let pipes = try ProcessPipes(openStdin: record.spec.process.openStdin, log: log)
+        let hostname = options.container.hostname ?? String(record.id.prefix(12))
+        if let network, let address = record.address {
+            (options.network, options.etcFiles) = try await network.attach(
+                id: record.id, name: record.name, hostname: hostname, mode: mode,
+                spec: record.spec.effectiveNetwork, address: address)
+        }
         let sandbox: any Sandbox
         let process: any ContainerProcess
+        let pipes: ProcessPipes
         do {
-            sandbox = try await driver.createSandbox(bundle: bundle, name: record.name)
+            // A restarted container keeps its root filesystem (its file changes), as with Docker.
+            let bundle = try OCIBundle.existing(in: directory, form: driver.rootfsForm)
+                ?? OCIBundle.make(options: options, hostname: hostname, driver: driver, in: directory, paths: paths)
+            let log = try mainLog(record.id)
+            log.startRun()
+            pipes = try ProcessPipes(openStdin: record.spec.process.openStdin, log: log)
             do {
-                process = try await sandbox.start(stdio: pipes.stdio)
+                sandbox = try await driver.createSandbox(bundle: bundle, name: record.name)
+                do {
+                    process = try await sandbox.start(stdio: pipes.stdio)
+                } catch {
+                    await sandbox.delete()
+                    throw error
+                }
             } catch {
-                await sandbox.delete()
+                await pipes.finish()
                 throw error
             }
         } catch {
-            await pipes.finish()
+            await network?.release(id: record.id)
             throw error
         }
         let running = RunningContainer(sandbox: sandbox, process: process, mode: mode, outlivesHull: driver.outlivesHull,
@@ -262,6 +286,7 @@ package final class ContainerManager: Sendable {
             if exec.exit.withLock({ $0 }) == nil { exec.finished(137) }
         }
         await running.sandbox.delete()
+        await network?.release(id: id)
         // The exit is stored before the container leaves `live`: stop (and hulld's own
         // exit, which waits for that) must find it recorded, or the next hulld would
         // take it for a container that was running when hulld went away.
@@ -411,7 +436,9 @@ package final class ContainerManager: Sendable {
     }
 
     func deleteFiles(of record: ContainerRecord) throws {
-        slot(record.id).takeLog()?.delete()
+        // Only a slot that exists: a removal finished at reconcile must not leave an
+        // empty one behind.
+        slots.withLock { $0[record.id] }?.takeLog()?.delete()
         try? FileManager.default.removeItem(at: containerDirectory(record.id))
         let run = paths.runDirectory(id: String(record.id.prefix(12)))
         WritableLayer(directory: run).unmount()   // left mounted by a hulld that died
@@ -463,6 +490,7 @@ package final class ContainerManager: Sendable {
                 }
             }
         }
+        await network?.reconcile()
     }
 
     /// Stores the exit found at a restart, in one transaction with the read (no stale

@@ -31,8 +31,9 @@ package final class Engine: Sendable {
         // are refused until an engine starts with libvirtd up.
         let monitor = DriverMonitor(logger: logger)
         let store = try StateStore(path: options.paths.home.appendingPathComponent("hulld.sqlite").path)
+        let network = NetworkService(paths: options.paths, logger: logger)
         let containers = ContainerManager(store: store, paths: options.paths, unavailableModes: monitor.unavailable, logger: logger,
-                                          defaultIsolation: options.defaultIsolation)
+                                          defaultIsolation: options.defaultIsolation, network: network)
         await containers.reconcile()
         self.monitor = monitor
         self.containers = containers
@@ -43,6 +44,7 @@ package final class Engine: Sendable {
     /// (runc/runsc) are stopped, and with `everything` every other one too.
     package func shutdown(stoppingEverything everything: Bool) async {
         await containers.stopAll(evenThoseThatOutliveHulld: everything)
+        await containers.network?.shutdown()
         withExtendedLifetime(monitor) {}
     }
 }

@@ -28,6 +28,10 @@ package struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, P
     var imageDigest: String? = nil
     /// The last run ended with an OOM kill in the container (migration v3).
     package var oomKilled: Bool = false
+    /// Its IPv4 address on its network, for its lifetime (migration v5); nil: none.
+    package var address: String? = nil
+    /// Its published ports as bound while it runs (migration v5).
+    package var ports: [BoundPort]? = nil
 
     /// What a waiter hears once it exited.
     var waitResult: WaitResult { WaitResult(exitCode: exitCode ?? 0, exitReason: exitReason) }
@@ -97,6 +101,12 @@ package final class StateStore: Sendable {
                 try db.execute(sql: "UPDATE container SET spec = ? WHERE id = ?", arguments: [json, id])
             }
             try db.alter(table: "container") { t in t.drop(column: "request") }
+        }
+        m.registerMigration("v5: network") { db in
+            try db.alter(table: "container") { t in
+                t.add(column: "address", .text)
+                t.add(column: "ports", .jsonText)
+            }
         }
         return m
     }

@@ -87,6 +87,19 @@ public struct PortSpec: Codable, Sendable, Equatable, Hashable {
 
     public static let defaultHostAddress = "127.0.0.1"
 
+    enum CodingKeys: String, CodingKey {
+        case hostAddress, hostPort, containerPort, proto = "protocol"
+    }
+
+    /// Absent keys take their defaults: `{"containerPort": 80}` is 127.0.0.1, a free port, tcp.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hostAddress = try c.decodeIfPresent(String.self, forKey: .hostAddress) ?? Self.defaultHostAddress
+        hostPort = try c.decodeIfPresent(Int.self, forKey: .hostPort)
+        containerPort = try c.decode(Int.self, forKey: .containerPort)
+        proto = try c.decodeIfPresent(String.self, forKey: .proto) ?? "tcp"
+    }
+
     public init(hostAddress: String = PortSpec.defaultHostAddress, hostPort: Int? = nil, containerPort: Int, proto: String = "tcp") {
         self.hostAddress = hostAddress
         self.hostPort = hostPort

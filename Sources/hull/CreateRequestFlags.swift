@@ -9,6 +9,7 @@ enum CreateRequestFlags {
         "mounts": "-v/--mount", "ulimits": "--ulimit", "memorySwapMiB": "--memory-swap",
         "pidsLimit": "--pids-limit", "storageSizeMiB": "--storage-opt size",
         "logMaxSize": "--log-opt max-size", "logMaxFiles": "--log-opt max-file",
+        "network": "--network", "publish": "-p", "extraHosts": "--add-host",
     ]
 
     static func flag(for field: String) -> String { byField[field] ?? field }

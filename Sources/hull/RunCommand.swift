@@ -129,6 +129,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("storage-opt"), help: ArgumentHelp("size=SIZE: the container's writable layer is SIZE (minimum 16m); writes beyond it fail with ENOSPC and the host's disk use stays below it.", valueName: "size=SIZE"))
     var storageOpts: [String] = []
 
+    @Option(name: .customLong("network"), help: ArgumentHelp("default: the default network (outbound connections through NAT, the host's name servers); none: loopback only.", valueName: "default|none"))
+    var network: String?
+
+    @Option(name: [.customShort("p"), .customLong("publish")], help: ArgumentHelp("Publish a container port on the host: [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]. It listens on 127.0.0.1 unless HOSTIP is given (unlike Docker, never on every address by default); no HOSTPORT: a free one (see hull port).", valueName: "[HOSTIP:][HOSTPORT:]PORT"))
+    var publish: [String] = []
+
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every port the image EXPOSEs on a free port of 127.0.0.1.")
+    var publishAll = false
+
+    @Option(name: .customLong("egress"), help: ArgumentHelp("allow: connections may go anywhere but the host and link-local/metadata addresses (default); deny: nothing leaves the container except replies to its published ports.", valueName: "allow|deny"))
+    var egress: String?
+
+    @Option(name: .customLong("add-host"), help: ArgumentHelp("Add NAME to /etc/hosts. ADDRESS host-gateway is the host: connections to it reach the host's loopback (127.0.0.1) on the same port; without this the host is closed to the container.", valueName: "NAME:ADDRESS"))
+    var addHosts: [String] = []
+
     @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("Seconds a container may take to exit after hull forwards SIGINT/SIGTERM before it is killed.", valueName: "SECONDS"))
     var stopTimeout: Double = 10
 
@@ -267,7 +282,15 @@ struct RunCommand: AsyncParsableCommand {
             foreground: !detach, mounts: try MountFlags.parse(volumes: volumes, mounts: mounts),
             ulimits: try UlimitFlags.parse(ulimits), memorySwapMiB: try LimitFlags.memorySwapMiB(memorySwap),
             pidsLimit: pidsLimit, storageSizeMiB: try LimitFlags.storageSizeMiB(storageOpts),
-            logMaxSize: try LimitFlags.logOptions(logOpts).maxSize, logMaxFiles: try LimitFlags.logOptions(logOpts).maxFiles)
+            logMaxSize: try LimitFlags.logOptions(logOpts).maxSize, logMaxFiles: try LimitFlags.logOptions(logOpts).maxFiles,
+            network: network, publish: try publish.map { try PortSpec.parse($0) }, publishAll: publishAll,
+            egress: try egress.map { value throws -> EgressPolicy in
+                guard let policy = EgressPolicy(rawValue: value) else {
+                    throw ValidationError("--egress must be allow or deny, not \"\(value)\"")
+                }
+                return policy
+            },
+            extraHosts: try addHosts.map { try HostEntry.parse($0) })
     }
 
     func noNewPrivileges() throws -> Bool {

@@ -4,7 +4,7 @@ import HullModel
 import Logging
 import Testing
 
-/// The hub on the real kernel (root): namespaces, bridge, pasta, the nftables ruleset,
+/// The hub on the real kernel (root): namespaces, bridge, slirp4netns uplink, the nftables ruleset,
 /// and a runc-style member. Traffic stays inside the namespaces the test makes.
 @Suite(.serialized) struct NetworkHubTests {
     let home = FileManager.default.temporaryDirectory.appendingPathComponent("hull-hubtest-\(getpid())")
@@ -21,7 +21,7 @@ import Testing
         defer { Task { await hub.teardown(); try? FileManager.default.removeItem(at: home) } }
         try await hub.ensure(networks: [network])
         #expect(hub.exists)
-        #expect(hub.pastaRunning)
+        #expect(hub.uplinkRunning)
         let a = network.subnet.host(2), b = network.subnet.host(3), c = network.subnet.host(4)
         var members: [HubMember] = []
         for (n, address) in [a, b, c].enumerated() {
@@ -52,18 +52,35 @@ import Testing
         _ = try await sh("ip -n \(ns[1]) addr add \(network.subnet.host(9))/24 dev eth0")
         let spoofed = try await sh("ip netns exec \(ns[1]) busybox nc -w 2 -s \(network.subnet.host(9)) \(a) 8080 </dev/null 2>&1")
         #expect(!spoofed.output.contains("served"), "spoofed source: \(spoofed)")
+        // Outbound through the uplink to a server in a namespace this test made, reached
+        // from the host over a veth: the reply arrives whole after a half-close, 10 times
+        // (Debian 12's pasta lost the server's FIN here: docs/networking.md).
+        let up = "hht-up-\(getpid())", upHost = "hhtu\(getpid() % 100000)"
+        defer { Task { _ = try? await sh("ip netns del \(up); ip link del \(upHost) 2>/dev/null") } }
+        _ = try await sh("ip netns add \(up) && ip link add \(upHost) type veth peer name up0 netns \(up) && ip addr add 10.124.0.1/24 dev \(upHost) && ip link set \(upHost) up && ip -n \(up) addr add 10.124.0.2/24 dev up0 && ip -n \(up) link set up0 up && ip -n \(up) link set lo up")
+        let upstream = try await sh("ip netns exec \(up) busybox nc -ll -p 8081 -e echo upstream >/dev/null 2>&1 & echo $!")
+        defer { _ = kill(Int32(upstream.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(300))
+        for _ in 0..<10 {
+            let out = try await sh("echo hi | timeout 5 ip netns exec \(ns[1]) busybox nc 10.124.0.2 8081")
+            #expect(out.code == 0 && out.output.contains("upstream"), "outbound: \(out)")
+        }
+        let denied = try await sh("echo hi | timeout 5 ip netns exec \(ns[2]) busybox nc 10.124.0.2 8081 2>&1")
+        #expect(!denied.output.contains("upstream") && denied.output.contains("refused"), "egress deny: \(denied)")
         // Counters move.
         let counters = await hub.counters(id: members[1].id, mode: .process)
         #expect((counters?.transmitted ?? 0) > 0 && (counters?.received ?? 0) > 0, "\(String(describing: counters))")
         // Detach and teardown leave the host as it was.
         await hub.detach(id: members[0].id)
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/" + ns[0]))
+        _ = kill(Int32(upstream.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
+        _ = try await sh("ip netns del \(up); ip link del \(upHost) 2>/dev/null")
         await hub.teardown()
         try await Task.sleep(for: .milliseconds(1500))
         #expect(!hub.exists)
         #expect(NetworkHub.namespaces().filter { $0.hasPrefix(hub.paths.domainPrefix) }.isEmpty)
         #expect(try await sh("ip -o link show | cut -d: -f2 | sort").output == linksBefore)
-        #expect(try await sh("pgrep -f '[p]asta.*\(hub.namespace)'").code != 0, "pasta exits with its hub")
+        #expect(!hub.uplinkRunning, "the uplink ends with its hub")
     }
 
     @Test func countersParse() {

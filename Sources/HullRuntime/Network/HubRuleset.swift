@@ -46,7 +46,7 @@ public struct HubMember: Sendable, Equatable {
 /// - input (to the hub itself, from containers): DNS on the gateway, ping, and the
 ///   host-access listener for connections redirected to it; everything else refused.
 /// - forward: replies; same-network traffic (the hub's bridges pass bridged IPv4 through
-///   this hook: br_netfilter is on in the hub); out to the uplink (pasta) except to the
+///   this hook: br_netfilter is on in the hub); out to the uplink (slirp4netns) except to the
 ///   host's own addresses, loopback, link-local/metadata and multicast; `--egress deny`
 ///   members nothing. One network to another: refused.
 /// - prerouting nat: a member with `--add-host …:host-gateway` that connects to its
@@ -55,7 +55,7 @@ public struct HubMember: Sendable, Equatable {
 /// - bridge filter: a member may send only from its own MAC and IPv4 address (a guest
 ///   or a NET_ADMIN container owns its interface and could change both).
 public enum HubRuleset {
-    /// The hub's uplink (pasta's tap).
+    /// The hub's uplink (slirp4netns's tap).
     public static let uplink = "hullup"
 
     public static func render(networks: [HubNetwork], members: [HubMember], blocked: [String],

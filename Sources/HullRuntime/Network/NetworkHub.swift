@@ -5,7 +5,7 @@ import Logging
 
 /// The network namespace that holds every Hull network of one HULL_HOME (issue 11,
 /// docs/networking.md): one bridge per network, the nftables ruleset (HubRuleset), and
-/// `pasta` as the uplink to the host's network (outbound connections become the host's
+/// `slirp4netns` as the uplink to the host's network (outbound connections become the host's
 /// own sockets). The host itself gets no bridge, no address, no route, no sysctl and no
 /// rule: only the host ends of vm guests' veths (no address), and the container network
 /// namespaces under /run/netns.
@@ -25,7 +25,6 @@ public struct NetworkHub: Sendable {
     public var namespace: String { paths.domainPrefix + "hub" }
     public var namespacePath: String { "/run/netns/" + namespace }
     var directory: URL { paths.home.appendingPathComponent("net") }
-    var pastaPIDFile: URL { directory.appendingPathComponent("pasta.pid") }
 
     public func containerNamespace(_ id: String) -> String { paths.domainPrefix + "c-" + String(id.prefix(12)) }
     public static func hubPort(_ id: String, mode: IsolationMode) -> String {
@@ -38,7 +37,7 @@ public struct NetworkHub: Sendable {
     // MARK: the hub
 
     /// Makes the hub (or adopts the one an earlier hulld left: vm guests outlive hulld),
-    /// its networks' bridges, and starts pasta when it is not running.
+    /// its networks' bridges, and starts the uplink when it is not running.
     public func ensure(networks: [HubNetwork]) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if !exists {
@@ -51,7 +50,7 @@ public struct NetworkHub: Sendable {
             logger.info("network hub \(namespace) made")
         }
         for network in networks { try await ensureBridge(network) }
-        if !pastaRunning { try await startPasta() }
+        if !uplinkRunning { try await startUplink() }
     }
 
     func ensureBridge(_ network: HubNetwork) async throws {
@@ -65,29 +64,48 @@ public struct NetworkHub: Sendable {
         try await ip(["-n", namespace, "link", "set", network.bridge, "up"])
     }
 
-    var pastaRunning: Bool {
-        guard let text = try? String(contentsOf: pastaPIDFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
-              let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
-        return command.contains("pasta") && command.contains(namespace)
+    /// The uplink's process: slirp4netns on the hub (its command line names the hub).
+    var uplinkProcess: HostProcess? {
+        HostProcesses.all().first { $0.commandLine.contains("slirp4netns") && $0.commandLine.contains(namespacePath) }
     }
 
-    /// pasta (Debian `passt`): copies the host's IPv4 address and default route onto
-    /// `hullup` in the hub and turns what leaves through it into host sockets. No port of
-    /// the host is forwarded into the hub (`-t/-u none`) nor the hub's to the host
-    /// (`-T/-U none`: published ports are hulld's PortProxy), and the gateway address is
-    /// not mapped to the host's loopback (`--no-map-gw`: the host is reached only through
-    /// the opt-in host-access listener). It runs as root (`--runas 0:0`: as `nobody` it
-    /// cannot join the hub) and exits by itself when the hub is deleted.
-    func startPasta() async throws {
-        let pasta = try Self.tool("pasta", package: "passt")
-        let arguments = ["--config-net", "--netns", namespacePath, "--netns-only", "-q", "-I", HubRuleset.uplink,
-                         "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--no-map-gw", "-4",
-                         "-P", pastaPIDFile.path, "--runas", "0:0"]
-        let result = try await ChildProcess.run(pasta, arguments)
-        guard result.status.code == 0, pastaRunning else {
-            throw NetworkError.tool("pasta " + arguments.joined(separator: " "), result.output)
+    var uplinkRunning: Bool { uplinkProcess != nil }
+
+    /// The uplink's subnet inside the hub: the hub is `.100`, libslirp's gateway `.2` (to
+    /// the host's loopback: disabled), its DNS forwarder `.3` (the host's resolvers).
+    public static let uplinkSubnet = IPv4Subnet(base: IPv4Address(0x0A59_FF00), prefixLength: 24)  // 10.89.255.0/24
+    /// libslirp's DNS forwarder, the name server of containers on the default network.
+    public static var uplinkDNS: IPv4Address { uplinkSubnet.host(3) }
+    public static var uplinkGateway: IPv4Address { uplinkSubnet.host(2) }
+
+    /// slirp4netns (libslirp, Podman 4's rootless network) as the hub's uplink: the hub
+    /// gets `hullup` with 10.89.255.100/24 and a default route, and what leaves through
+    /// it becomes the host's own sockets. `--disable-host-loopback`: its gateway does not
+    /// lead to the host's loopback (the host is reached only through hulld's opt-in
+    /// host-access listener); `--enable-seccomp`: its system calls are filtered. Not
+    /// `--enable-sandbox`: slirp4netns 1.2.0 pivots its root without making its mounts
+    /// private first, and the unmount propagates to the host: every /run/netns bind mount
+    /// was gone (measured). Started detached (`setsid -f`): it serves guests that
+    /// outlive hulld; `teardown` ends it.
+    ///
+    /// Not pasta (docs/networking.md): Debian 12's pasta (2023-03-09) loses the server's
+    /// FIN after the client half-closes (18 of 20 connections hung, measured), so
+    /// `nc`-style clients never see the end of a reply; libslirp 4.7 gets it right (0 of 20).
+    func startUplink() async throws {
+        let slirp = try Self.tool("slirp4netns")
+        let log = directory.appendingPathComponent("uplink.log")
+        let arguments = ["-f", slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-seccomp", "--cidr=\(Self.uplinkSubnet)", "--netns-type=path", namespacePath, HubRuleset.uplink]
+        let script = "exec setsid " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >>'\(log.path)' 2>&1 </dev/null"
+        let result = try await ChildProcess.run("/bin/sh", ["-c", script])
+        guard result.status.code == 0 else { throw NetworkError.tool("setsid slirp4netns", result.output) }
+        // --configure: the address and route are on hullup once the tap is up.
+        for _ in 0..<100 {
+            let shown = try? await ChildProcess.run(try Self.tool("ip"), ["-n", namespace, "-4", "-o", "addr", "show", HubRuleset.uplink])
+            if let shown, shown.status.code == 0, shown.output.contains("inet ") { return }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        let tail = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(800)) } ?? ""
+        throw NetworkError.tool("slirp4netns on \(namespace)", "hullup got no address within 2 s. \(tail)")
     }
 
     /// Loads `ruleset` (HubRuleset.render) into the hub, replacing what was there.
@@ -98,7 +116,7 @@ public struct NetworkHub: Sendable {
     }
 
     /// The host's own IPv4 addresses: a container must not reach the host's services
-    /// through them (pasta would connect from the host to the host).
+    /// through them (the uplink would connect from the host to the host).
     public static func hostAddresses() async -> [String] {
         guard let ip = try? tool("ip"),
               let result = try? await ChildProcess.run(ip, ["-4", "-o", "addr", "show"]) else { return [] }
@@ -110,14 +128,14 @@ public struct NetworkHub: Sendable {
         }
     }
 
-    /// Removes the hub and everything in it: pasta exits with it, the veths of vm guests
+    /// Removes the hub and everything in it: the uplink is ended, the veths of vm guests
     /// go with their hub ends, container namespaces are deleted.
     public func teardown() async {
         for name in Self.namespaces() where name.hasPrefix(paths.domainPrefix + "c-") {
             _ = try? await ip(["netns", "del", name])
         }
+        if let uplink = uplinkProcess { kill(uplink.pid, SIGTERM) }
         if exists { _ = try? await ip(["netns", "del", namespace]) }
-        try? FileManager.default.removeItem(at: pastaPIDFile)
         logger.info("network hub \(namespace) removed")
     }
 
@@ -174,6 +192,18 @@ public struct NetworkHub: Sendable {
                 let shown = try? await ChildProcess.run(try Self.tool("ip"), ["-n", namespace, "link", "show", port])
                 if shown?.status.code == 0 { _ = try? await ip(["-n", namespace, "link", "del", port]) }
             }
+        }
+    }
+
+    /// The container links in the hub (`hc-…`/`hp-…` names, by their 12-character id).
+    public func memberPorts() async -> [String] {
+        guard exists, let ip = try? Self.tool("ip"),
+              let result = try? await ChildProcess.run(ip, ["-n", namespace, "-o", "link", "show"]) else { return [] }
+        return result.output.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count > 1 else { return nil }
+            let name = String(words[1].split(separator: "@")[0].split(separator: ":")[0])
+            return name.hasPrefix("hc-") || name.hasPrefix("hp-") ? name : nil
         }
     }
 
