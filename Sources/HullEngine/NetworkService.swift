@@ -149,8 +149,8 @@ package final class NetworkService: Sendable {
             state.withLock { $0.hostAddresses = hostAddresses }
         }
         let members = state.withLock { $0.members.values.map(\.hub) }.sorted { $0.address < $1.address }
-        try await hub.load(ruleset: HubRuleset.render(networks: Self.networks, members: members, blocked: hostAddresses + [NetworkHub.uplinkGateway.description],
-                                                      hostAccessPort: nil))
+        try await hub.load(ruleset: HubRuleset.render(networks: Self.networks, members: members, blocked: hostAddresses,
+                                                      hostLoopback: NetworkHub.uplinkGateway.description))
     }
 
     // MARK: what a container sees

@@ -30,10 +30,10 @@ import Testing
             #expect(endpoint.namespacePath == "/run/netns/" + hub.containerNamespace(id))
             members.append(HubMember(id: id, network: network.name, address: address, mac: endpoint.mac,
                                      port: NetworkHub.hubPort(id, mode: .process),
-                                     egress: n == 2 ? .deny : .allow, reachesHost: false))
+                                     egress: n == 2 ? .deny : .allow, reachesHost: n == 1))
         }
         let hostAddresses = await NetworkHub.hostAddresses()
-        try await hub.load(ruleset: HubRuleset.render(networks: [network], members: members, blocked: hostAddresses, hostAccessPort: 47001))
+        try await hub.load(ruleset: HubRuleset.render(networks: [network], members: members, blocked: hostAddresses, hostLoopback: NetworkHub.uplinkGateway.description))
         let ns = members.map { hub.containerNamespace($0.id) }
         // a serves on 8080; b reaches it; c (egress deny) is refused.
         let server = try await sh("ip netns exec \(ns[0]) busybox nc -ll -p 8080 -e echo served >/dev/null 2>&1 & echo $!")
@@ -67,6 +67,21 @@ import Testing
         }
         let denied = try await sh("echo hi | timeout 5 ip netns exec \(ns[2]) busybox nc 10.124.0.2 8081 2>&1")
         #expect(!denied.output.contains("upstream") && denied.output.contains("refused"), "egress deny: \(denied)")
+        // The host's loopback, at the gateway: only for the member that asked (b).
+        let site = home.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        try Data("on-host-loopback".utf8).write(to: site.appendingPathComponent("f"))
+        let port = 20000 + Int(getpid() % 20000)
+        let web = try await sh("busybox httpd -f -p 127.0.0.1:\(port) -h \(site.path) >/dev/null 2>&1 & echo $!")
+        defer { _ = kill(Int32(web.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(300))
+        let get = "printf 'GET /f HTTP/1.0\\r\\n\\r\\n' | timeout 5 ip netns exec"
+        let viaGateway = try await sh("\(get) \(ns[1]) busybox nc \(network.subnet.gateway) \(port)")
+        #expect(viaGateway.output.contains("on-host-loopback"), "b reaches the host: \(viaGateway)")
+        let notAsked = try await sh("\(get) \(ns[0]) busybox nc \(network.subnet.gateway) \(port) 2>&1")
+        #expect(!notAsked.output.contains("on-host-loopback"), "a did not ask: \(notAsked)")
+        let direct = try await sh("\(get) \(ns[0]) busybox nc \(NetworkHub.uplinkGateway) \(port) 2>&1")
+        #expect(!direct.output.contains("on-host-loopback"), "a, straight at the uplink's gateway: \(direct)")
         // Counters move.
         let counters = await hub.counters(id: members[1].id, mode: .process)
         #expect((counters?.transmitted ?? 0) > 0 && (counters?.received ?? 0) > 0, "\(String(describing: counters))")

@@ -43,14 +43,16 @@ public struct HubMember: Sendable, Equatable {
 /// atomically (`nft -f`, which flushes what was there): every change of a container's
 /// network state rewrites it, so a restarted hulld has nothing stale to find.
 ///
-/// - input (to the hub itself, from containers): DNS on the gateway, ping, and the
-///   host-access listener for connections redirected to it; everything else refused.
+/// - input (to the hub itself, from containers): DNS on the gateway and ping;
+///   everything else refused.
 /// - forward: replies; same-network traffic (the hub's bridges pass bridged IPv4 through
 ///   this hook: br_netfilter is on in the hub); out to the uplink (slirp4netns) except to the
 ///   host's own addresses, loopback, link-local/metadata and multicast; `--egress deny`
 ///   members nothing. One network to another: refused.
 /// - prerouting nat: a member with `--add-host …:host-gateway` that connects to its
-///   gateway (not port 53) is redirected to hulld's host-access listener.
+///   gateway (not port 53) goes to `hostLoopback`, the uplink's address for the host's
+///   loopback (libslirp's gateway); only such members may reach it, every other
+///   destination in `blocked` (the host's own addresses among them) is refused.
 /// - postrouting nat: masquerade to the uplink.
 /// - bridge filter: a member may send only from its own MAC and IPv4 address (a guest
 ///   or a NET_ADMIN container owns its interface and could change both).
@@ -59,9 +61,9 @@ public enum HubRuleset {
     public static let uplink = "hullup"
 
     public static func render(networks: [HubNetwork], members: [HubMember], blocked: [String],
-                              hostAccessPort: Int?) -> String {
+                              hostLoopback: String?) -> String {
         var out: [String] = ["flush ruleset", "table inet hull {"]
-        let blockedList = (["127.0.0.0/8", "0.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255"] + blocked)
+        let blockedList = (["127.0.0.0/8", "0.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255"] + blocked + (hostLoopback.map { [$0] } ?? []))
         out.append("  set blocked { type ipv4_addr; flags interval; auto-merge; elements = { \(blockedList.joined(separator: ", ")) } }")
         out.append("  set gateways { type ipv4_addr; \(elements(networks.map { $0.subnet.gateway.description })) }")
         let denied = members.filter { $0.egress == .deny }.map(\.address.description)
@@ -70,8 +72,8 @@ public enum HubRuleset {
         out.append("  set hostaccess { type ipv4_addr; \(elements(hosting)) }")
         out.append("  chain prerouting_nat {")
         out.append("    type nat hook prerouting priority dstnat;")
-        if let hostAccessPort {
-            out.append("    ip saddr @hostaccess ip daddr @gateways meta l4proto tcp th dport != 53 redirect to :\(hostAccessPort)")
+        if let hostLoopback {
+            out.append("    ip saddr @hostaccess ip daddr @gateways meta l4proto { tcp, udp } th dport != 53 dnat to \(hostLoopback)")
         }
         out.append("  }")
         out.append("  chain input {")
@@ -80,9 +82,6 @@ public enum HubRuleset {
         out.append("    ct state established,related accept")
         out.append("    ct state invalid drop")
         out.append("    ip saddr @denied jump refuse")
-        if let hostAccessPort {
-            out.append("    ct status dnat ip saddr @hostaccess tcp dport \(hostAccessPort) accept")
-        }
         out.append("    ip daddr @gateways meta l4proto { tcp, udp } th dport 53 accept")
         out.append("    icmp type echo-request accept")
         out.append("    jump refuse")
@@ -95,6 +94,9 @@ public enum HubRuleset {
         out.append("    ip daddr @denied jump refuse")
         for network in networks {
             out.append("    iifname \"\(network.bridge)\" oifname \"\(network.bridge)\" accept")
+        }
+        if let hostLoopback {
+            out.append("    iifname \"hn-*\" oifname \"\(uplink)\" ip saddr @hostaccess ip daddr \(hostLoopback) accept")
         }
         out.append("    iifname \"hn-*\" oifname \"\(uplink)\" ip daddr @blocked jump refuse")
         out.append("    iifname \"hn-*\" oifname \"\(uplink)\" accept")

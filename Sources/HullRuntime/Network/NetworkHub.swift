@@ -71,8 +71,8 @@ public struct NetworkHub: Sendable {
 
     var uplinkRunning: Bool { uplinkProcess != nil }
 
-    /// The uplink's subnet inside the hub: the hub is `.100`, libslirp's gateway `.2` (to
-    /// the host's loopback: disabled), its DNS forwarder `.3` (the host's resolvers).
+    /// The uplink's subnet inside the hub: the hub is `.100`, libslirp's gateway `.2` (the
+    /// host's loopback), its DNS forwarder `.3` (the host's resolvers).
     public static let uplinkSubnet = IPv4Subnet(base: IPv4Address(0x0A59_FF00), prefixLength: 24)  // 10.89.255.0/24
     /// libslirp's DNS forwarder, the name server of containers on the default network.
     public static var uplinkDNS: IPv4Address { uplinkSubnet.host(3) }
@@ -80,9 +80,9 @@ public struct NetworkHub: Sendable {
 
     /// slirp4netns (libslirp, Podman 4's rootless network) as the hub's uplink: the hub
     /// gets `hullup` with 10.89.255.100/24 and a default route, and what leaves through
-    /// it becomes the host's own sockets. `--disable-host-loopback`: its gateway does not
-    /// lead to the host's loopback (the host is reached only through hulld's opt-in
-    /// host-access listener); `--enable-seccomp`: its system calls are filtered. Not
+    /// it becomes the host's own sockets. Its gateway, 10.89.255.2, is the host's loopback
+    /// (libslirp's classic mapping): the hub's ruleset lets only members with
+    /// `--add-host …:host-gateway` reach it (HubRuleset); `--enable-seccomp`: its system calls are filtered. Not
     /// `--enable-sandbox`: slirp4netns 1.2.0 pivots its root without making its mounts
     /// private first, and the unmount propagates to the host: every /run/netns bind mount
     /// was gone (measured). Started detached (`setsid -f`): it serves guests that
@@ -94,7 +94,7 @@ public struct NetworkHub: Sendable {
     func startUplink() async throws {
         let slirp = try Self.tool("slirp4netns")
         let log = directory.appendingPathComponent("uplink.log")
-        let arguments = ["-f", slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-seccomp", "--cidr=\(Self.uplinkSubnet)", "--netns-type=path", namespacePath, HubRuleset.uplink]
+        let arguments = ["-f", slirp, "--configure", "--mtu=65520", "--enable-seccomp", "--cidr=\(Self.uplinkSubnet)", "--netns-type=path", namespacePath, HubRuleset.uplink]
         let script = "exec setsid " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >>'\(log.path)' 2>&1 </dev/null"
         let result = try await ChildProcess.run("/bin/sh", ["-c", script])
         guard result.status.code == 0 else { throw NetworkError.tool("setsid slirp4netns", result.output) }
