@@ -49,7 +49,10 @@ extension ContainerManager {
             slot(record.id).running.withLock { $0 = running }
             _ = try? store.update(id: record.id) { $0.state = .running }
             if let network, let address = record.address {
-                await network.adopt(id: record.id, mode: mode, spec: record.spec.effectiveNetwork, address: address)
+                await network.adopt(id: record.id, mode: mode, spec: record.spec.effectiveNetwork, address: address,
+                                    ports: record.ports ?? [])
+                let ports = network.ports(of: record.id)
+                _ = try? store.update(id: record.id) { $0.ports = ports }
             }
             logger.notice("took over", metadata: ["container": "\(record.id.prefix(12))", "domain": "\(record.domain)"])
             Task { await self.watchExit(id: record.id, running: running) }

@@ -217,7 +217,8 @@ package final class ContainerManager: Sendable {
         if let network, let address = record.address {
             (options.network, options.etcFiles) = try await network.attach(
                 id: record.id, name: record.name, hostname: hostname, mode: mode,
-                spec: record.spec.effectiveNetwork, address: address)
+                spec: record.spec.effectiveNetwork, address: address, exposed: exposedPorts(of: record))
+            record.ports = network.ports(of: record.id)
         }
         let sandbox: any Sandbox
         let process: any ContainerProcess
@@ -256,6 +257,21 @@ package final class ContainerManager: Sendable {
         logger.info("started", metadata: ["container": "\(record.id.prefix(12))", "isolation": "\(mode.rawValue)"])
         let id = record.id
         Task { await self.watchExit(id: id, running: running) }
+    }
+
+    /// The ports the container's image EXPOSEs (`-P`), as published on free ports of 127.0.0.1.
+    func exposedPorts(of record: ContainerRecord) -> [PortSpec] {
+        guard record.spec.effectiveNetwork.publishAll, record.spec.rootfs == nil,
+              let data = try? ImageStore(home: paths.home).configJSON(record.imageDigest ?? record.image),
+              let config = try? JSONDecoder().decode(OCIImageConfig.self, from: data) else { return [] }
+        return (config.config?.exposedPorts ?? [:]).keys.sorted().prefix(InputLimits.maxPublishedPorts).compactMap { key in
+            // "80/tcp", "53/udp", "8080"
+            let parts = key.split(separator: "/")
+            guard let first = parts.first, let port = Int(first), (1...65535).contains(port) else { return nil }
+            let proto = parts.count > 1 ? parts[1].lowercased() : "tcp"
+            guard proto == "tcp" || proto == "udp" else { return nil }
+            return PortSpec(containerPort: port, proto: proto)
+        }
     }
 
     /// Waits for the main process to end (or the sandbox to die), then records the exit and
@@ -302,6 +318,7 @@ package final class ContainerManager: Sendable {
             record.oomKilled = oomKilled
             record.finishedAt = Date()
             record.mainStream = nil
+            record.ports = nil
             return record
         }
         // Only this run's entry: a start after the exit was stored may have put a new one.

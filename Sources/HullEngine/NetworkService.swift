@@ -27,6 +27,7 @@ package final class NetworkService: Sendable {
         var hub: HubMember
         var mode: IsolationMode
         var ports: [BoundPort] = []
+        var proxies: [PortProxy] = []
     }
 
     /// The only network so far; user-defined ones come with `hull network` (docs/next-steps.md).
@@ -60,7 +61,7 @@ package final class NetworkService: Sendable {
     /// Links the container into its network before its sandbox is made: its endpoint (the
     /// bundle's) and its /etc files.
     func attach(id: String, name: String, hostname: String, mode: IsolationMode, spec: NetworkSpec,
-                address: String) async throws -> (NetworkEndpoint, ContainerEtcFiles) {
+                address: String, exposed: [PortSpec]) async throws -> (NetworkEndpoint, ContainerEtcFiles) {
         guard let network = Self.network(named: spec.effectiveNetwork), let ip = IPv4Address(address) else {
             throw EngineError.conflict("container \(name) has no usable address on network \(spec.effectiveNetwork)")
         }
@@ -73,9 +74,12 @@ package final class NetworkService: Sendable {
             self.state.withLock { $0.members[id] = Member(hub: member, mode: mode) }
             do {
                 try await self.loadRuleset()
+                try await self.publish(id: id, ports: spec.publish + (spec.publishAll ? exposed : []), address: address)
             } catch {
-                self.state.withLock { $0.members[id] = nil }
+                let proxies = self.state.withLock { $0.members.removeValue(forKey: id)?.proxies ?? [] }
+                for proxy in proxies { await proxy.stop() }
                 await self.hub.detach(id: id)
+                try? await self.loadRuleset()
                 throw error
             }
             return (endpoint, Self.etcFiles(hostname: hostname, name: name, address: address, gateway: network.subnet.gateway,
@@ -83,19 +87,54 @@ package final class NetworkService: Sendable {
         }
     }
 
+    /// Listens on the host for each published port (PortProxy: hulld connects from inside
+    /// the hub to the container's address). A port in use fails the start, as with Docker.
+    func publish(id: String, ports: [PortSpec], address: String) async throws {
+        for port in ports {
+            let proxy: PortProxy
+            do {
+                proxy = try await PortProxy.start(hostAddress: port.hostAddress, hostPort: port.hostPort ?? 0,
+                                                  proto: port.proto == "udp" ? .udp : .tcp, namespacePath: hub.namespacePath,
+                                                  targetAddress: address, targetPort: port.containerPort, logger: logger)
+            } catch {
+                throw EngineError.conflict("publishing \(port.describe(boundPort: nil)) failed: \(error)")
+            }
+            state.withLock {
+                $0.members[id]?.proxies.append(proxy)
+                $0.members[id]?.ports.append(BoundPort(spec: port, hostPort: proxy.boundPort))
+            }
+        }
+    }
+
+    /// The ports a running container publishes, as bound.
+    func ports(of id: String) -> [BoundPort] {
+        state.withLock { $0.members[id]?.ports ?? [] }
+    }
+
     /// A running container found again after a hulld restart (a guest): its link is
-    /// still there; its membership is restored.
-    func adopt(id: String, mode: IsolationMode, spec: NetworkSpec, address: String) async {
+    /// still there; its membership is restored and its ports listen again (on the ports
+    /// they had, when those are still free).
+    func adopt(id: String, mode: IsolationMode, spec: NetworkSpec, address: String, ports: [BoundPort]) async {
         guard let network = Self.network(named: spec.effectiveNetwork), let ip = IPv4Address(address) else { return }
         let member = HubMember(id: id, network: network.name, address: ip, mac: NetworkHub.mac(for: ip),
                                port: NetworkHub.hubPort(id, mode: mode), egress: spec.egress, reachesHost: spec.reachesHost)
         state.withLock { $0.members[id] = Member(hub: member, mode: mode) }
+        for port in ports {
+            var again = port.spec
+            again.hostPort = port.hostPort
+            do {
+                try await publish(id: id, ports: [again], address: address)
+            } catch {
+                logger.warning("a published port could not listen again", metadata: ["container": "\(id.prefix(12))", "error": "\(error)"])
+            }
+        }
     }
 
     /// The container stopped: its link and its rules go.
     func release(id: String) async {
         _ = try? await lock.run {
             let was = self.state.withLock { $0.members.removeValue(forKey: id) }
+            for proxy in was?.proxies ?? [] { await proxy.stop() }
             await self.hub.detach(id: id)
             if was != nil, self.hub.exists { try? await self.loadRuleset() }
         }

@@ -18,7 +18,7 @@ struct HullCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, CreateCommand.self, StartCommand.self, AttachCommand.self, PsCommand.self,
             LogsCommand.self, ExecCommand.self, StopCommand.self, RestartCommand.self, KillCommand.self,
-            WaitCommand.self, RemoveCommand.self, InspectCommand.self, TopCommand.self, StatsCommand.self,
+            WaitCommand.self, RemoveCommand.self, InspectCommand.self, PortCommand.self, TopCommand.self, StatsCommand.self,
             CopyCommand.self, PullCommand.self, PushCommand.self, ImageTag.self, ImageCommand.self,
             VolumeCommand.self, SystemCommand.self, LoginCommand.self, LogoutCommand.self, ProbeCommand.self, BenchCommand.self, DoctorCommand.self,
         ])
