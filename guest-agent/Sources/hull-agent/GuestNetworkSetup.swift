@@ -43,7 +43,8 @@ enum GuestNetworkSetup {
         }
         let mask = GuestInterface.netmask(prefixLength: interface.prefixLength)
         let mac = interface.mac.lowercased()
-        let deadline = ContinuousClock.now + interfaceWait
+        let began = ContinuousClock.now
+        let deadline = began + interfaceWait
         var name = findInterface(mac: mac)
         while name == nil && ContinuousClock.now < deadline {
             usleep(20_000)
@@ -56,15 +57,36 @@ enum GuestNetworkSetup {
         func step(_ what: String, _ result: Int32) throws(AgentError) {
             if result != 0 { throw logged("\(name): \(SystemError(what))") }
         }
+        // IPv4 only, as Docker's default networks: no IPv6 link-local address, so the guest
+        // sends no router solicitations or DAD onto the network. Absent file (no IPv6 in
+        // the kernel): nothing to turn off.
+        let ipv6 = "/proc/sys/net/ipv6/conf/\(name)/disable_ipv6"
+        if access(ipv6, F_OK) == 0 {
+            let fd = Glibc.open(ipv6, O_WRONLY | O_CLOEXEC)
+            let wrote = fd >= 0 && Glibc.write(fd, "1", 1) == 1
+            if fd >= 0 { close(fd) }
+            if !wrote { throw logged("\(name): \(SystemError("turning IPv6 off (\(ipv6))"))") }
+        }
         try step("setting MTU \(interface.mtu)", hull_net_set_mtu(name, Int32(interface.mtu)))
         try step("setting address \(interface.address)/\(interface.prefixLength)",
                  hull_net_set_address(name, address.bigEndian, mask.bigEndian))
         try step("bringing it up", hull_net_link_up(name))
+        // The carrier reaches the interface's flags (IFF_RUNNING) through the kernel's
+        // linkwatch, a moment after it is up: wait briefly so the container starts on a
+        // running link. Not fatal: the link may still come.
+        let carrierBy = ContinuousClock.now + .seconds(2)
+        while !isRunning(name) && ContinuousClock.now < carrierBy { usleep(10_000) }
+        if !isRunning(name) { Log.info("network: \(name) has no carrier yet (operstate not up after 2 s)") }
         let route = hull_net_add_default_route(name, gateway.bigEndian)
         if route != 0 && errno != EEXIST {
             throw logged("\(name): \(SystemError("adding the default route via \(interface.gateway)"))")
         }
-        Log.info("network: \(name) \(mac) \(interface.address)/\(interface.prefixLength) via \(interface.gateway), MTU \(interface.mtu)")
+        Log.info("network: \(name) \(mac) \(interface.address)/\(interface.prefixLength) via \(interface.gateway), MTU \(interface.mtu), in \(ContinuousClock.now - began)")
+    }
+
+    private static func isRunning(_ name: String) -> Bool {
+        guard let bytes = FileIO.readFile("/sys/class/net/\(name)/operstate", limit: 64) else { return false }
+        return String(decoding: bytes, as: UTF8.self).hasPrefix("up")
     }
 
     /// The interface whose address is `mac`, from /sys/class/net.
