@@ -232,6 +232,7 @@ extension Integration {
                                            hostDevice: "hgv-this-name-is-too-long")
             let outcome = try await Self.runContainer("true", network: endpoint, etcFiles: nil)
             let message = outcome.error.map { "\($0)" } ?? ""
+            print("bad endpoint: \(message)")
             #expect(outcome.status == nil)
             #expect(message.contains("gateway 10.198.0.1 is not in"), "\(message)")
             #expect(message.contains("MAC"), "\(message)")
@@ -244,6 +245,7 @@ extension Integration {
                                            hostDevice: "hgvnone\(Self.pid % 10000)")
             let outcome = try await Self.runContainer("true", network: endpoint, etcFiles: nil)
             let message = outcome.error.map { "\($0)" } ?? ""
+            print("missing host device: \(message.split(separator: "\n").first ?? "")")
             #expect(outcome.status == nil)
             #expect(message.contains("hgvnone"), "\(message)")
             #expect(Self.leftoverLinks().isEmpty, "\(Self.leftoverLinks())")
