@@ -50,6 +50,8 @@ public struct DomainSpec: Sendable, Equatable {
     /// Host folders shared with virtio-fs, each served by a virtiofsd Hull started on
     /// `socketPath`. Any share makes the guest's memory shared (memfd), as virtio-fs needs.
     public var filesystems: [FilesystemSpec] = []
+    /// Network interfaces (virtio-net), in the order the guest sees them.
+    public var interfaces: [InterfaceSpec] = []
 
     public init(name: String, uuid: UUID? = nil, domainType: DomainType, machine: MachineType = .pc,
                 architecture: String = "x86_64", memoryMiB: Int = 256, vcpus: Int = 1,
@@ -87,6 +89,24 @@ public struct FilesystemSpec: Sendable, Equatable {
     public init(tag: String, socketPath: String) {
         self.tag = tag
         self.socketPath = socketPath
+    }
+}
+
+/// One virtio-net NIC of the guest.
+public struct InterfaceSpec: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// `<interface type='direct'>`: a macvtap on host device `device` in passthrough
+        /// mode (the guest owns the device's traffic). libvirt makes and removes the macvtap.
+        case directPassthrough(device: String)
+    }
+
+    public var source: Source
+    /// The guest NIC's MAC, "02:xx:xx:xx:xx:xx".
+    public var mac: String
+
+    public init(source: Source, mac: String) {
+        self.source = source
+        self.mac = mac
     }
 }
 

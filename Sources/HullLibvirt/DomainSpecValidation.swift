@@ -54,6 +54,21 @@ extension DomainSpec {
             check(tags.insert(fs.tag).inserted, "virtio-fs tag \(fs.tag) is used twice")
         }
 
+        var devices = Set<String>()
+        var macs = Set<String>()
+        for nic in interfaces {
+            switch nic.source {
+            case .directPassthrough(let device):
+                check(Self.isInterfaceName(device),
+                      "host device \(String(device.prefix(32)).debugDescription) is not an interface name (1-15 of letters, digits, '-', '_', '.')")
+                // passthrough gives the whole device to one macvtap.
+                check(devices.insert(device).inserted, "host device \(device) is used by two interfaces")
+            }
+            check(Self.isUnicastMAC(nic.mac),
+                  "MAC \(String(nic.mac.prefix(32)).debugDescription) is not a unicast address like 02:00:00:00:00:01")
+            check(macs.insert(nic.mac.lowercased()).inserted, "MAC \(nic.mac) is used by two interfaces")
+        }
+
         switch controlChannel {
         case .virtioSerial(let socketPath, let portName):
             checkPath(socketPath, "the control socket")
@@ -67,6 +82,30 @@ extension DomainSpec {
             break
         }
         if !problems.isEmpty { throw DomainSpecError(problems: problems) }
+    }
+
+    /// A Linux interface name (IFNAMSIZ - 1 bytes), in the characters Hull uses; no '/',
+    /// ':' or whitespace, which the kernel refuses, and not "." or "..".
+    static func isInterfaceName(_ name: String) -> Bool {
+        (1...15).contains(name.utf8.count) && name != "." && name != ".." && name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    /// "aa:bb:cc:dd:ee:ff" with the multicast bit clear and not all zero.
+    static func isUnicastMAC(_ mac: String) -> Bool {
+        let parts = mac.split(separator: ":", omittingEmptySubsequences: false)
+        guard mac.utf8.count == 17, parts.count == 6 else { return false }
+        var bytes: [UInt8] = []
+        for part in parts {
+            // (UInt8(_:radix:) alone would take "+a")
+            guard part.utf8.count == 2, part.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+                  let byte = UInt8(part, radix: 16) else { return false }
+            bytes.append(byte)
+        }
+        return bytes[0] & 1 == 0 && bytes.contains { $0 != 0 }
     }
 
     static func isVirtioDeviceName(_ dev: String) -> Bool {

@@ -74,6 +74,16 @@ public enum DomainXML {
             x.append("      <target dir='\(e(fs.tag))'/>")
             x.append("    </filesystem>")
         }
+        for nic in spec.interfaces {
+            switch nic.source {
+            case .directPassthrough(let device):
+                x.append("    <interface type='direct'>")
+                x.append("      <source dev='\(e(device))' mode='passthrough'/>")
+            }
+            x.append("      <mac address='\(e(nic.mac.lowercased()))'/>")
+            x.append("      <model type='virtio'/>")
+            x.append("    </interface>")
+        }
         x.append("    <memballoon model='none'/>")
         x.append("  </devices>")
         if let account = spec.qemuAccount {

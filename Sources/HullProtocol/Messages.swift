@@ -111,12 +111,16 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     /// container's writes (`upper/`, `work/` of an overlay whose lower layer is
     /// `rootDevice`, mounted read-only); nil writes into `rootDevice` itself.
     public var writableDevice: String?
+    /// A container's main process only: the guest's NIC and the files for /etc, set up
+    /// before the container (GuestNetwork). nil: no NIC is configured, no file written.
+    public var network: GuestNetwork?
 
     public init(argv: [String], env: [String] = [], cwd: String = "/", rootDevice: String? = nil,
                 stdin: Bool = false, terminal: Bool = false, windowSize: WindowSize? = nil,
                 hostname: String? = nil, runtimeSpec: RuntimeSpec? = nil, container: UInt32? = nil,
-                besideContainer: UInt32? = nil, writableDevice: String? = nil) {
+                besideContainer: UInt32? = nil, writableDevice: String? = nil, network: GuestNetwork? = nil) {
         self.writableDevice = writableDevice
+        self.network = network
         self.runtimeSpec = runtimeSpec
         self.container = container
         self.besideContainer = besideContainer

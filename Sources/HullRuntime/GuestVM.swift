@@ -34,7 +34,7 @@ public final class GuestVM: Sendable {
     public static func boot(id: String, domainName name: String, config: GuestConfig, rootDisk: URL?,
                             image: GuestImage, runDirectory: URL, libvirt: LibvirtConnection, logger: Logger,
                             autodestroy: Bool = true, filesystems: [FilesystemSpec] = [],
-                            writableDisk: URL? = nil) async throws -> GuestVM {
+                            writableDisk: URL? = nil, interfaces: [InterfaceSpec] = []) async throws -> GuestVM {
         let accel = try AccelerationChoice.decide(override: config.accelerationOverride)
         let console = runDirectory.appendingPathComponent(consoleLogName)
         let socket = runDirectory.appendingPathComponent(controlSocketName)
@@ -59,6 +59,7 @@ public final class GuestVM: Sendable {
         spec.containerID = id
         spec.qemuAccount = HomeAccess.qemuAccount().map { DACLabel(uid: $0.uid, gid: $0.gid) }
         spec.filesystems = filesystems
+        spec.interfaces = interfaces
         if let rootDisk {
             // The overlay dies with the container: no flushes to the host disk needed.
             spec.disks = [DiskSpec(path: rootDisk.path, format: .qcow2, targetDevice: "vda", cache: .unsafe)]
@@ -74,6 +75,8 @@ public final class GuestVM: Sendable {
         do {
             // Autodestroy (one-shot `hull run`): if this process dies, libvirt destroys the
             // guest with it. hulld's guests outlive hulld instead.
+            // Checked first (DomainSpecValidation): a bad NIC or path is named, not left to QEMU.
+            try spec.validate()
             domain = try libvirt.createTransient(xml: xml, autodestroy: autodestroy)
         } catch {
             throw GuestBootError(domainName: name, reason: "libvirt could not start it: \(error)",
@@ -89,7 +92,7 @@ public final class GuestVM: Sendable {
             let hello = try await waitForHello(agent: agent, domain: domain, deadline: deadline,
                                                timeout: config.bootTimeout)
             logger.debug("guest up", metadata: [
-                "domain": "\(name)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                "domain": "\(name)", "ms": "\((ContinuousClock.now - started).milliseconds)", "nics": "\(interfaces.count)",
                 "agent": "\(hello.agent)", "kernel": "\(hello.kernel)",
             ])
             return GuestVM(id: id, domainName: name, runDirectory: runDirectory, agent: agent,

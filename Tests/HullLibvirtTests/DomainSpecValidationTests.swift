@@ -73,4 +73,25 @@ struct DomainSpecValidationTests {
         #expect(Self.problems(spec).count == 2)
         #expect(DomainSpecError(problems: ["p1", "p2"]).description == "invalid guest definition: p1; p2")
     }
+
+    @Test func interfacesNeedASafeDeviceNameAndAUnicastMAC() {
+        var spec = Self.valid()
+        spec.interfaces = [InterfaceSpec(source: .directPassthrough(device: "hv-0123456789ab"), mac: "02:48:55:4C:00:02")]
+        #expect(Self.problems(spec).isEmpty, "15 bytes, upper-case hex: fine")
+        for device in ["", "hv-0123456789abc", "a b", "a/b", "a:b", "..", "hv\u{0}", "ethé"] {
+            spec.interfaces = [InterfaceSpec(source: .directPassthrough(device: device), mac: "02:00:00:00:00:01")]
+            #expect(Self.problems(spec).count == 1, "device \(device.debugDescription)")
+        }
+        for mac in ["", "02:00:00:00:00", "02:00:00:00:00:01:02", "03:00:00:00:00:01", "00:00:00:00:00:00",
+                    "02:00:00:00:00:0g", "02-00-00-00-00-01", "+2:00:00:00:00:01", "02:00:00:00:00:01'"] {
+            spec.interfaces = [InterfaceSpec(source: .directPassthrough(device: "hv-x"), mac: mac)]
+            #expect(Self.problems(spec).count == 1, "MAC \(mac.debugDescription)")
+        }
+        spec.interfaces = [InterfaceSpec(source: .directPassthrough(device: "hv-x"), mac: "02:00:00:00:00:01"),
+                           InterfaceSpec(source: .directPassthrough(device: "hv-x"), mac: "02:00:00:00:00:01")]
+        let twice = Self.problems(spec)
+        #expect(twice.count == 2, "\(twice)")
+        #expect(twice.contains { $0.contains("hv-x is used by two") })
+        #expect(twice.contains { $0.contains("used by two interfaces") && $0.contains("MAC") })
+    }
 }

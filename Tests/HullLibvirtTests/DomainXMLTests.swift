@@ -19,6 +19,19 @@ struct DomainXMLTests {
         try doc.nodes(forXPath: xpath).map { $0.stringValue ?? "" }
     }
 
+    @Test func aNICIsAMacvtapPassthroughOnTheHostDevice() throws {
+        var spec = Self.baseSpec()
+        #expect(try Self.parse(DomainXML.render(spec)).nodes(forXPath: "/domain/devices/interface").isEmpty)
+        spec.interfaces = [InterfaceSpec(source: .directPassthrough(device: "hv-0123456789ab"), mac: "02:48:55:4C:00:02")]
+        try spec.validate()
+        let doc = try Self.parse(DomainXML.render(spec))
+        #expect(try Self.values(doc, "/domain/devices/interface/@type") == ["direct"])
+        #expect(try Self.values(doc, "/domain/devices/interface/source/@dev") == ["hv-0123456789ab"])
+        #expect(try Self.values(doc, "/domain/devices/interface/source/@mode") == ["passthrough"])
+        #expect(try Self.values(doc, "/domain/devices/interface/mac/@address") == ["02:48:55:4c:00:02"])
+        #expect(try Self.values(doc, "/domain/devices/interface/model/@type") == ["virtio"])
+    }
+
     @Test func virtiofsSharesMakeMemorySharedAndAddFilesystems() throws {
         var spec = Self.baseSpec()
         let plain = try Self.parse(DomainXML.render(spec))

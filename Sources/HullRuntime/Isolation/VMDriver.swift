@@ -48,6 +48,7 @@ public struct VMDriver: IsolationDriver {
             preconditionFailure("a guest boots from a disk; the bundle was made for another form")
         }
         let image = try GuestImage.locate(paths)
+        let network = try Self.guestNetwork(for: bundle)
         // libvirt relabels nothing (DomainSpec.qemuAccount): QEMU reaches exactly the
         // shared guest files and this guest's own disks, through its group.
         HomeAccess.grantGuestFiles(paths)
@@ -61,12 +62,55 @@ public struct VMDriver: IsolationDriver {
             vm = try await GuestVM.boot(id: name, domainName: paths.domainName(for: name), config: config,
                                         rootDisk: overlay, image: image, runDirectory: bundle.directory, libvirt: libvirt, logger: logger,
                                         autodestroy: autodestroy, filesystems: shares.filesystems,
-                                        writableDisk: bundle.writable?.disk)
+                                        writableDisk: bundle.writable?.disk, interfaces: network.interfaces)
         } catch {
             await shares.stop()
             throw error
         }
-        return VMSandbox(vm: vm, spec: bundle.spec, shares: shares, writableDevice: bundle.writable == nil ? nil : "/dev/vdb")
+        return VMSandbox(vm: vm, spec: bundle.spec, shares: shares, writableDevice: bundle.writable == nil ? nil : "/dev/vdb",
+                         network: network.guest)
+    }
+
+    /// The guest's side of the bundle's network: the NIC the domain gets (a macvtap in
+    /// passthrough mode on the endpoint's host device, the veth the engine made) and what
+    /// the agent is told in the container's `start` (the NIC's address, route and MTU, and
+    /// the files OCIBundle wrote to `<run>/etc/`, which the spec binds from
+    /// `/run/hull/etc/` in the guest). Checked here, before a guest boots, with the rules
+    /// the agent applies again.
+    static func guestNetwork(for bundle: OCIBundle) throws -> (interfaces: [InterfaceSpec], guest: GuestNetwork?) {
+        var interfaces: [InterfaceSpec] = []
+        var network = GuestNetwork()
+        if let endpoint = bundle.spec.networkEndpoint {
+            guard let device = endpoint.hostDevice else {
+                throw RunError.startFailed("network \(endpoint.network): a vm container's endpoint needs a host device (the host end of its veth); it has none")
+            }
+            interfaces.append(InterfaceSpec(source: .directPassthrough(device: device), mac: endpoint.mac))
+            network.interface = GuestInterface(mac: endpoint.mac, address: endpoint.address, prefixLength: endpoint.prefixLength,
+                                               gateway: endpoint.gateway, mtu: endpoint.mtu)
+        } else if bundle.spec.annotations?[RuntimeSpec.networkAnnotation] != nil {
+            throw RunError.startFailed("the bundle's network endpoint (annotation \(RuntimeSpec.networkAnnotation)) cannot be read")
+        }
+        let etc = ContainerEtcFiles.directory(in: bundle.directory)
+        for name in ["hosts", "resolv.conf"] {
+            let file = etc.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: file.path) else { continue }
+            // Bounded before it is read whole: OCIBundle wrote it, but from the API's input.
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+            guard size <= GuestNetwork.maxFileBytes else {
+                throw RunError.startFailed("\(file.path) is \(size) bytes; a guest takes at most \(GuestNetwork.maxFileBytes)")
+            }
+            let data = try Data(contentsOf: file)
+            guard let contents = String(data: data, encoding: .utf8) else {
+                throw RunError.startFailed("\(file.path) is not UTF-8")
+            }
+            network.etcFiles.append(GuestEtcFile(name: name, contents: contents))
+        }
+        let problems = network.problems()
+        guard problems.isEmpty else {
+            throw RunError.startFailed("the container's network for its guest: " + problems.joined(separator: "; "))
+        }
+        let empty = network.interface == nil && network.etcFiles.isEmpty
+        return (interfaces, empty ? nil : network)
     }
 
     public var outlivesHull: Bool { true }
@@ -150,8 +194,12 @@ final class VMSandbox: Sandbox {
     let shares: VirtiofsShares?
     /// The disk of the writable layer (`--storage-opt size`), nil without one.
     let writableDevice: String?
+    /// The NIC's configuration and the /etc files, for the main process's start.
+    let network: GuestNetwork?
 
-    init(vm: GuestVM, spec: RuntimeSpec, shares: VirtiofsShares?, writableDevice: String? = nil) {
+    init(vm: GuestVM, spec: RuntimeSpec, shares: VirtiofsShares?, writableDevice: String? = nil,
+         network: GuestNetwork? = nil) {
+        self.network = network
         self.vm = vm
         self.spec = spec
         self.shares = shares
@@ -169,7 +217,7 @@ final class VMSandbox: Sandbox {
             argv: spec.process.args, env: spec.process.env ?? [], cwd: spec.process.cwd,
             rootDevice: "/dev/vda", stdin: stdio.stdin != nil, terminal: spec.process.terminal ?? false,
             windowSize: spec.process.consoleSize.map { WindowSize(rows: $0.height, columns: $0.width) },
-            hostname: spec.hostname, runtimeSpec: spec, writableDevice: writableDevice)
+            hostname: spec.hostname, runtimeSpec: spec, writableDevice: writableDevice, network: network)
         let started = try await startInGuest(process, stdio: stdio)
         main.withLock { $0 = started.stream }
         return started

@@ -30,6 +30,7 @@ enum AgentMain {
             GuestCgroup.setUp()
             ConsoleStdio.ensureOpen()
             ModuleLoader.loadAll()
+            GuestNetworkSetup.loopbackUp()
             let cmdline = KernelCommandLine.current()
             GuestVolumes.mountAll(cmdline.value(of: "hull.volumes"))
             // bench/boot.sh's baseline: boot exactly as a container guest does, then power

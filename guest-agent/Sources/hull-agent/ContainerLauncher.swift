@@ -17,6 +17,14 @@ extension ProcessLauncher {
         guard let device = spec.rootDevice else {
             return .failure(AgentError("a runtime spec needs rootDevice, the disk holding the container's root filesystem"))
         }
+        // The NIC and the files the spec binds from /run/hull/etc, before anything else.
+        if let network = spec.network {
+            do {
+                try GuestNetworkSetup.apply(network)
+            } catch {
+                return .failure(error)
+            }
+        }
         var plan: ContainerPlan
         let user: ContainerUser
         let root: String

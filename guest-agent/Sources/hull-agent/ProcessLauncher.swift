@@ -24,6 +24,9 @@ struct ProcessLauncher: Sendable {
         if let container = spec.container {
             return launchExec(stream: stream, spec: spec, container: container)
         }
+        if spec.network != nil && (spec.runtimeSpec == nil || spec.container != nil) {
+            return .failure(AgentError("network: only a container's main process (with a runtime spec) carries a network"))
+        }
         if let runtimeSpec = spec.runtimeSpec {
             return launchContainer(stream: stream, spec: spec, runtimeSpec: runtimeSpec)
         }

@@ -5,6 +5,7 @@
 #define HULL_CAGENTSUPPORT_H
 
 #include <sys/types.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -255,6 +256,18 @@ struct hull_exec_request {
 /// Sets this thread's namespace for children to the container's pid namespace, forks
 /// the child and sets it back (pid namespaces for children are per thread).
 pid_t hull_spawn_exec(const struct hull_exec_request *request, int *result_fd);
+
+// ---- network (network.c) -------------------------------------------------------------
+// Addresses in network byte order. Each returns 0 or -1 with errno.
+
+/// SIOCSIFFLAGS with IFF_UP added to the interface's flags.
+int hull_net_link_up(const char *name);
+/// SIOCSIFMTU.
+int hull_net_set_mtu(const char *name, int mtu);
+/// SIOCSIFADDR, then SIOCSIFNETMASK (the kernel derives the broadcast address).
+int hull_net_set_address(const char *name, uint32_t address, uint32_t netmask);
+/// SIOCADDRT: 0.0.0.0/0 via `gateway` on `name`.
+int hull_net_add_default_route(const char *name, uint32_t gateway);
 
 /// open(2) of a directory with O_PATH | O_DIRECTORY | O_CLOEXEC (O_PATH is not visible to Swift).
 int hull_open_directory_path(const char *path);
