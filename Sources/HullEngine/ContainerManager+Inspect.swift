@@ -46,10 +46,12 @@ extension ContainerManager {
         let cpus = record.spec.limits.cpus.map { Int($0.rounded(.up)) } ?? (running.mode == .vm ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         // The container's own cgroup: what its limits count, as the container sees it.
         let usage = (try? await running.sandbox.cgroupUsage()) ?? nil
+        let traffic = await network?.counters(id: record.id)
         return StatsResult(cpuPercent: (cpu * 10).rounded() / 10, vcpus: cpus, hostMemoryBytes: second.residentBytes,
                            guestMemoryTotalBytes: total, guestMemoryUsedBytes: used,
                            memoryUsageBytes: usage?.memoryCurrentBytes, memoryLimitBytes: usage?.memoryMaxBytes,
-                           pids: usage?.pidsCurrent, pidsLimit: usage?.pidsMax)
+                           pids: usage?.pidsCurrent, pidsLimit: usage?.pidsMax,
+                           networkReceivedBytes: traffic?.received, networkSentBytes: traffic?.transmitted)
     }
 
     /// A tar stream of `path` in the container (its last component as the archive's root).

@@ -98,10 +98,17 @@ public struct StatsResult: Codable, Sendable, Equatable {
     public var memoryLimitBytes: UInt64?
     public var pids: UInt64?
     public var pidsLimit: UInt64?
+    /// Bytes the container received and sent on its network since it started (its link
+    /// into the hub, counted outside it); absent for `--network none`.
+    public var networkReceivedBytes: UInt64?
+    public var networkSentBytes: UInt64?
 
     public init(cpuPercent: Double, vcpus: Int, hostMemoryBytes: UInt64, guestMemoryTotalBytes: UInt64?,
                 guestMemoryUsedBytes: UInt64?, memoryUsageBytes: UInt64? = nil, memoryLimitBytes: UInt64? = nil,
-                pids: UInt64? = nil, pidsLimit: UInt64? = nil) {
+                pids: UInt64? = nil, pidsLimit: UInt64? = nil, networkReceivedBytes: UInt64? = nil,
+                networkSentBytes: UInt64? = nil) {
+        self.networkReceivedBytes = networkReceivedBytes
+        self.networkSentBytes = networkSentBytes
         self.cpuPercent = cpuPercent
         self.vcpus = vcpus
         self.hostMemoryBytes = hostMemoryBytes

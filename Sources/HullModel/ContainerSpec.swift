@@ -178,5 +178,6 @@ extension ContainerSpec {
         try InputCheck.distinctTargets(mounts, tmpfs: tmpfs)
         try InputCheck.consistentUlimits(process.ulimits)
         try InputCheck.consistentMemory(memoryMiB: limits.memoryMiB, memorySwapMiB: limits.memorySwapMiB)
+        try network?.checkConsistency()
     }
 }

@@ -233,6 +233,10 @@ extension NetworkSpec {
         if isNone && (!publish.isEmpty || publishAll) {
             throw InputError(field: "publish", rule: "needs a network: a container with --network none has no ports to publish")
         }
+    }
+
+    /// Two ports on one host address, port and protocol: a conflict between values (409).
+    public func checkConsistency() throws(InputError) {
         var seen = Set<String>()
         for port in publish {
             guard let hostPort = port.hostPort, hostPort != 0 else { continue }

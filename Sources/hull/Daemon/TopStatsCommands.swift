@@ -22,7 +22,7 @@ struct TopCommand: AsyncParsableCommand {
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Show what running containers use (one sample): CPU on the host, memory and tasks in their own cgroup against its limits, the memory their own kernel counts, and the host memory they cost.")
+        commandName: "stats", abstract: "Show what running containers use (one sample): CPU on the host, memory and tasks in their own cgroup against its limits, the memory their own kernel counts, network bytes received / sent, and the host memory they cost.")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "Container names or ids (default: every running one).") var containers: [String] = []
 
@@ -41,10 +41,11 @@ struct StatsCommand: AsyncParsableCommand {
                              s.memoryUsageBytes.map { "\(Bytes.text($0)) / \(limit(s.memoryLimitBytes))" } ?? "-",
                              s.pids.map { "\($0)" + (s.pidsLimit.map { " / \($0)" } ?? "") } ?? "-",
                              s.guestMemoryUsedBytes.flatMap { used in s.guestMemoryTotalBytes.map { "\(Bytes.text(used)) / \(Bytes.text($0))" } } ?? "-",
+                             s.networkReceivedBytes.flatMap { rx in s.networkSentBytes.map { "\(Bytes.text(rx)) / \(Bytes.text($0))" } } ?? "-",
                              Bytes.text(s.hostMemoryBytes)])
             }
         }
-        Table.print(header: ["NAME", "CPU", "CPUS", "MEM USAGE / LIMIT", "PIDS", "OWN KERNEL MEM USED / TOTAL", "HOST RSS"], rows: rows)
+        Table.print(header: ["NAME", "CPU", "CPUS", "MEM USAGE / LIMIT", "PIDS", "OWN KERNEL MEM USED / TOTAL", "NET I/O", "HOST RSS"], rows: rows)
     }
 }
 
