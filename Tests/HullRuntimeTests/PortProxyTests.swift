@@ -14,6 +14,20 @@ import Testing
 struct PortProxyTests {
     let logger = Logger(label: "portproxy-test")
 
+    /// A proxy from a free port of 127.0.0.1 to 127.0.0.1:`port` inside `ns`.
+    private func tcpProxy(_ ns: TestNamespace, to port: Int) async throws -> PortProxy {
+        try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp, namespacePath: ns.path,
+                                  targetAddress: "127.0.0.1", targetPort: port, logger: logger)
+    }
+
+    /// The test's Python server in `mode` on port 9000 inside `ns`, answering.
+    private func pythonServer(_ ns: TestNamespace, mode: String) async throws -> (TestDir, Server) {
+        let script = try TestDir()
+        let server = try ns.spawnPython(script, mode: mode, port: 9000)
+        try await ns.waitForTCP(port: 9000)
+        return (script, server)
+    }
+
     @Test("an HTTP GET through the proxy returns the file")
     func httpGet() async throws {
         try await withNamespace { ns in
@@ -24,9 +38,7 @@ struct PortProxyTests {
             defer { server.stop() }
             try await ns.waitForTCP(port: 8080)
 
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 8080, logger: logger)
+            let proxy = try await tcpProxy(ns, to: 8080)
             #expect(proxy.boundPort > 0)
             let reply = try await offPool { try fetchHTTP(port: proxy.boundPort, path: "/hello.txt") }
             #expect(reply.status.hasPrefix("HTTP/1.") && reply.status.contains("200"))
@@ -49,9 +61,7 @@ struct PortProxyTests {
             let server = try ns.spawn(["busybox", "httpd", "-f", "-p", "127.0.0.1:8080", "-h", dir.url.path])
             defer { server.stop() }
             try await ns.waitForTCP(port: 8080)
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 8080, logger: logger)
+            let proxy = try await tcpProxy(ns, to: 8080)
             defer { Task { await proxy.stop() } }
 
             var proxied = Duration.zero
@@ -83,14 +93,9 @@ struct PortProxyTests {
     @Test("half-close: the client's EOF reaches the server and its whole reply still arrives")
     func halfClose() async throws {
         try await withNamespace { ns in
-            let script = try TestDir()
-            defer { script.remove() }
-            let server = try ns.spawnPython(script, mode: "halfclose", port: 9000)
-            defer { server.stop() }
-            try await ns.waitForTCP(port: 9000)
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 9000, logger: logger)
+            let (script, server) = try await pythonServer(ns, mode: "halfclose")
+            defer { server.stop(); script.remove() }
+            let proxy = try await tcpProxy(ns, to: 9000)
             defer { Task { await proxy.stop() } }
             let sent = 300_000
             let reply = try await offPool { () -> [UInt8] in
@@ -131,14 +136,9 @@ struct PortProxyTests {
     @Test("a reset from the server in the namespace reaches the client as a reset")
     func serverResetIsReset() async throws {
         try await withNamespace { ns in
-            let script = try TestDir()
-            defer { script.remove() }
-            let server = try ns.spawnPython(script, mode: "reset", port: 9000)
-            defer { server.stop() }
-            try await ns.waitForTCP(port: 9000)
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 9000, logger: logger)
+            let (script, server) = try await pythonServer(ns, mode: "reset")
+            defer { server.stop(); script.remove() }
+            let proxy = try await tcpProxy(ns, to: 9000)
             defer { Task { await proxy.stop() } }
             let err = try await offPool { () -> Int32 in
                 let fd = try tcpConnect(port: proxy.boundPort)
@@ -180,14 +180,9 @@ struct PortProxyTests {
     @Test("50 concurrent connections all succeed")
     func concurrentConnections() async throws {
         try await withNamespace { ns in
-            let script = try TestDir()
-            defer { script.remove() }
-            let server = try ns.spawnPython(script, mode: "echo", port: 9000)
-            defer { server.stop() }
-            try await ns.waitForTCP(port: 9000)
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 9000, logger: logger)
+            let (script, server) = try await pythonServer(ns, mode: "echo")
+            defer { server.stop(); script.remove() }
+            let proxy = try await tcpProxy(ns, to: 9000)
             defer { Task { await proxy.stop() } }
             let port = proxy.boundPort
             let ok = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -215,11 +210,8 @@ struct PortProxyTests {
     @Test("beyond maxConnections new clients are reset; the others carry on")
     func connectionLimit() async throws {
         try await withNamespace { ns in
-            let script = try TestDir()
-            defer { script.remove() }
-            let server = try ns.spawnPython(script, mode: "echo", port: 9000)
-            defer { server.stop() }
-            try await ns.waitForTCP(port: 9000)
+            let (script, server) = try await pythonServer(ns, mode: "echo")
+            defer { server.stop(); script.remove() }
             let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
                                                   namespacePath: ns.path, targetAddress: "127.0.0.1",
                                                   targetPort: 9000, logger: logger,
@@ -250,14 +242,9 @@ struct PortProxyTests {
     @Test("stop() closes open connections and new connects are refused")
     func stopClosesEverything() async throws {
         try await withNamespace { ns in
-            let script = try TestDir()
-            defer { script.remove() }
-            let server = try ns.spawnPython(script, mode: "echo", port: 9000)
-            defer { server.stop() }
-            try await ns.waitForTCP(port: 9000)
-            let proxy = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 9000, logger: logger)
+            let (script, server) = try await pythonServer(ns, mode: "echo")
+            defer { server.stop(); script.remove() }
+            let proxy = try await tcpProxy(ns, to: 9000)
             let port = proxy.boundPort
             let (fd, echo) = try await offPool { () -> (Int32, [UInt8]) in
                 let fd = try tcpConnect(port: port)
@@ -285,9 +272,7 @@ struct PortProxyTests {
     @Test("start on a port in use, a bad address or a missing netns fails with a typed error")
     func startErrors() async throws {
         try await withNamespace { ns in
-            let first = try await PortProxy.start(hostAddress: "127.0.0.1", hostPort: 0, proto: .tcp,
-                                                  namespacePath: ns.path, targetAddress: "127.0.0.1",
-                                                  targetPort: 80, logger: logger)
+            let first = try await tcpProxy(ns, to: 80)
             defer { Task { await first.stop() } }
             let port = first.boundPort
             await #expect(throws: PortProxyError.addressInUse(address: "127.0.0.1", port: port, proto: .tcp)) {

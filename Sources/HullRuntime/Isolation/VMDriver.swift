@@ -91,7 +91,7 @@ public struct VMDriver: IsolationDriver {
             throw RunError.startFailed("the bundle's network endpoint (annotation \(RuntimeSpec.networkAnnotation)) cannot be read")
         }
         let etc = ContainerEtcFiles.directory(in: bundle.directory)
-        for name in ["hosts", "resolv.conf"] {
+        for name in ContainerEtcFiles.names {
             let file = etc.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: file.path) else { continue }
             // Bounded before it is read whole: OCIBundle wrote it, but from the API's input.

@@ -50,9 +50,13 @@ public struct ContainerEtcFiles: Sendable, Equatable, Codable {
         self.resolvConf = resolvConf
     }
 
+    /// Their names in `<run>/etc/` (and in the guest's /run/hull/etc/); each is bound
+    /// over `/etc/<name>`.
+    public static let names = ["hosts", "resolv.conf"]
+
     /// (file name in `<run>/etc/`, path in the container, contents)
     public var entries: [(name: String, destination: String, contents: String)] {
-        [("hosts", "/etc/hosts", hosts), ("resolv.conf", "/etc/resolv.conf", resolvConf)]
+        zip(Self.names, [hosts, resolvConf]).map { ($0, "/etc/" + $0, $1) }
     }
 
     /// Where OCIBundle.make writes them on the host.

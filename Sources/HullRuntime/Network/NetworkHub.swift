@@ -186,11 +186,11 @@ public struct NetworkHub: Sendable {
         if FileManager.default.fileExists(atPath: "/sys/class/net/" + host) {
             _ = try? await ip(["link", "del", host])
         }
-        if exists {
+        // A hub end left without its peer (the peer's namespace went first): deleted
+        // directly, a missing one is no error (one `ip` per name, not a look then a delete).
+        if exists, let tool = try? Self.tool("ip") {
             for mode in [IsolationMode.process, .vm] {
-                let port = Self.hubPort(id, mode: mode)
-                let shown = try? await ChildProcess.run(try Self.tool("ip"), ["-n", namespace, "link", "show", port])
-                if shown?.status.code == 0 { _ = try? await ip(["-n", namespace, "link", "del", port]) }
+                _ = try? await ChildProcess.run(tool, ["-n", namespace, "link", "del", Self.hubPort(id, mode: mode)])
             }
         }
     }
